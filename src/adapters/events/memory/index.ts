@@ -1,0 +1,1 @@
+export { MemoryEventBus } from "./event-bus.js";

@@ -1,0 +1,2 @@
+export { SystemClock } from "./clock.js";
+export { CryptoRandom } from "./random.js";

@@ -1,0 +1,37 @@
+import type { AuthenticatedSession, InvitedSession } from "../../../application/index.js";
+import type { OrganizationID } from "../../../domain/ids.js";
+
+/** The outcome of a WebSocket handshake answer: the result frame to send, and the session when it succeeded. */
+export type HandshakeStep =
+  | { readonly ok: true; readonly session: AuthenticatedSession | InvitedSession; readonly frame: Buffer }
+  | { readonly ok: false; readonly frame: Buffer; readonly result: string; readonly reason: string };
+
+/** A served command: the reply frame and what to log. */
+export interface CommandStep {
+  readonly frame: Buffer;
+  readonly cmd: string;
+  readonly status: string;
+}
+
+/** The outcome of `POST /anonymous/<organization_id>`: a reply frame, or an HTTP status with an empty body. */
+export type AnonymousStep = { readonly ok: true; readonly frame: Buffer; readonly cmd: string; readonly status: string } | { readonly ok: false; readonly httpStatus: number };
+
+/**
+ * What the transport needs from the wire protocol: Parsec's handshake and command loop, independent
+ * of how bytes travel. Implemented by the protocol adapter; a transport never sees msgpack or use cases.
+ */
+export interface WireEngine {
+  /** A fresh challenge frame and the random challenge it carries. */
+  challenge(): { readonly frame: Buffer; readonly challenge: Buffer };
+  /** Processes the client's answer frame (`text` when it came as a text frame). */
+  handshake(frame: Buffer, challenge: Buffer, text: boolean): Promise<HandshakeStep>;
+  /**
+   * Serves one request frame of an established session. `signal` aborts when the client sends another
+   * request; a command that honours it (a waiting `events_listen`) resolves to null and no reply is sent.
+   */
+  command(session: AuthenticatedSession | InvitedSession, frame: Buffer, text: boolean, signal: AbortSignal): Promise<CommandStep | null>;
+  /** Serves an anonymous command (`organization_bootstrap`…) posted over HTTP. */
+  anonymous(organizationId: OrganizationID, frame: Buffer): Promise<AnonymousStep>;
+  /** Checks the organization an anonymous request targets before reading its body: 404 unknown, 460 expired, or null to go on. */
+  anonymousPrecheck(organizationId: OrganizationID, method: "GET" | "POST"): Promise<number | null>;
+}

@@ -1,0 +1,3 @@
+export { startUwsServer, DEFAULT_LIMITS, type UwsServerOptions, type RunningServer } from "./server.js";
+export type { WireEngine, HandshakeStep, CommandStep, AnonymousStep } from "./engine.js";
+export { loadNativeUws } from "./native.js";

@@ -1,0 +1,105 @@
+import type { Logger } from "pino";
+import type { Application } from "../../../application/index.js";
+import { OrganizationID } from "../../../domain/ids.js";
+import { administrationRoutes } from "./administration.js";
+import { CloseCode, ConnectionRegistry } from "./connections.js";
+import type { WireEngine } from "./engine.js";
+import { json, serveHttp, type ReadRequest, type Reply } from "./http.js";
+import { LANDING_PAGE } from "./landing.js";
+import { loadNativeUws } from "./native.js";
+import { mountWebSocket, type WebSocketLimits } from "./websocket.js";
+
+/** Settings of the uWebSockets.js transport. */
+export interface UwsServerOptions {
+  readonly host: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  readonly tls: { readonly keyFile: string; readonly certFile: string } | null;
+  readonly administrationToken: string;
+  readonly limits: WebSocketLimits & {
+    /** Largest HTTP body accepted, in bytes (Parsec: 1 MiB). */
+    readonly maxHttpBodyBytes: number;
+  };
+}
+
+/** A listening server. */
+export interface RunningServer {
+  /** The port actually bound. */
+  readonly port: number;
+  /** Stops accepting, closes every session with 1001 (going away), resolves when done. */
+  stop(): Promise<void>;
+}
+
+/** Default limits, sized for Parsec traffic (512 KiB blocks, long-lived sessions). */
+export const DEFAULT_LIMITS: UwsServerOptions["limits"] = {
+  maxFrameBytes: 1024 * 1024 + 64 * 1024,
+  maxHttpBodyBytes: 1024 * 1024 + 64 * 1024,
+  idleTimeoutSeconds: 120,
+  handshakeTimeoutSeconds: 30,
+  maxBackpressureBytes: 16 * 1024 * 1024,
+};
+
+const CONTENT_TYPE_MSGPACK = "application/msgpack";
+
+/**
+ * Starts one uWebSockets.js app (TLS when configured) serving `GET /ws`, `POST|GET /anonymous/<org>`,
+ * the administration API, `GET /` and 404 elsewhere.
+ * @throws Error when the native uWebSockets.js binary is missing or the address cannot be bound.
+ */
+export const startUwsServer = async (
+  options: UwsServerOptions,
+  application: Application,
+  engine: WireEngine,
+  logger: Logger,
+): Promise<RunningServer> => {
+  const uws = loadNativeUws();
+  const app = options.tls ? uws.SSLApp({ key_file_name: options.tls.keyFile, cert_file_name: options.tls.certFile }) : uws.App();
+  const registry = new ConnectionRegistry();
+  const unsubscribe = application.events.subscribe((event) => registry.onEvent(event));
+  const administration = administrationRoutes(application, options.administrationToken);
+
+  const anonymous = async (req: ReadRequest, rawId: string): Promise<Reply> => {
+    const id = OrganizationID.parse(decodeURIComponent(rawId));
+    if (!id.ok) return { status: 404 };
+    const method = req.method === "GET" ? "GET" : "POST";
+    const precheck = await engine.anonymousPrecheck(id.value, method);
+    if (precheck !== null) return { status: precheck };
+    const contentType = req.headers.get("content-type");
+    if (contentType !== undefined && contentType !== CONTENT_TYPE_MSGPACK && contentType !== "application/x-www-form-urlencoded") return { status: 415 };
+    if (method === "GET") return { status: 200, headers: { "content-type": CONTENT_TYPE_MSGPACK }, body: Buffer.from([0x80]) };
+    const step = await engine.anonymous(id.value, req.body);
+    if (!step.ok) return { status: step.httpStatus };
+    logger.debug({ organization_id: id.value, cmd: step.cmd, status: step.status }, "Anonymous request");
+    return { status: 200, headers: { "content-type": CONTENT_TYPE_MSGPACK }, body: step.frame };
+  };
+
+  const route = async (req: ReadRequest): Promise<Reply> => {
+    const admin = await administration(req);
+    if (admin) return admin;
+    const anon = /^\/anonymous\/([^/]+)$/.exec(req.url);
+    if (anon && (req.method === "POST" || req.method === "GET")) return anonymous(req, anon[1]!);
+    if (req.url === "/" && req.method === "GET") return { status: 200, headers: { "content-type": "text/html; charset=utf-8" }, body: LANDING_PAGE };
+    return json(404, { error: "not_found" });
+  };
+
+  app.any("/*", serveHttp(options.limits.maxHttpBodyBytes, route, (err, req) => logger.error({ err, method: req.method, url: req.url }, "HTTP handler failed")));
+  mountWebSocket(app, engine, registry, options.limits, logger);
+
+  const listenSocket = await new Promise<unknown>((resolve, reject) => {
+    app.listen(options.host, options.port, (socket) => (socket ? resolve(socket) : reject(new Error(`Cannot listen on ${options.host}:${options.port}`))));
+  });
+  const port = uws.us_socket_local_port(listenSocket as never);
+
+  let stopped: Promise<void> | null = null;
+  return {
+    port,
+    stop() {
+      stopped ??= (async () => {
+        uws.us_listen_socket_close(listenSocket as never);
+        unsubscribe();
+        for (const connection of registry.all()) connection.close(CloseCode.goingAway, "Server shutting down");
+      })();
+      return stopped;
+    },
+  };
+};

@@ -1,0 +1,32 @@
+import type { OrganizationDefaults } from "../domain/organization/index.js";
+import type {
+  Clock,
+  EventBus,
+  InvitationRepository,
+  OrganizationRepository,
+  RandomSource,
+  UnitOfWork,
+  UserRepository,
+} from "./ports/index.js";
+
+/** Behaviour switches of the application, from the server settings. */
+export interface ApplicationConfig {
+  /** Values for organizations created without explicit settings. */
+  readonly organizationDefaults: OrganizationDefaults;
+  /** `organization_bootstrap` may create an unknown organization (with an empty bootstrap token). */
+  readonly spontaneousOrganizationBootstrap: boolean;
+  /** Debug mode (the `ping` command is served only then, as in Parsec). */
+  readonly debug: boolean;
+}
+
+/** Every driven port the use cases need, handed over by the composition root. */
+export interface ApplicationDeps {
+  readonly uow: UnitOfWork;
+  readonly organizations: OrganizationRepository;
+  readonly users: UserRepository;
+  readonly invitations: InvitationRepository;
+  readonly events: EventBus;
+  readonly clock: Clock;
+  readonly random: RandomSource;
+  readonly config: ApplicationConfig;
+}

@@ -1,0 +1,33 @@
+import type { ApplicationDeps } from "./deps.js";
+import { createOrganization, getOrganization, organizationStats, patchOrganization, serverStats } from "./organization/administration.js";
+import { bootstrapOrganization } from "./organization/bootstrap.js";
+import { organizationConfig } from "./organization/config.js";
+import { ping } from "./ping/ping.js";
+import { admitInvited, authenticateDevice } from "./session/handshake.js";
+
+export type { ApplicationConfig, ApplicationDeps } from "./deps.js";
+export type * from "./session/session.js";
+export type { HandshakeFailure, AuthenticatedAnswer, InvitedAnswer } from "./session/handshake.js";
+export type { CreateOrganizationInput, CreateOrganizationOutcome } from "./organization/administration.js";
+export type { BootstrapOrganizationInput, BootstrapOrganizationOutcome } from "./organization/bootstrap.js";
+
+/** Every use case, bound to its ports: what driving adapters (transports, CLI tools, tests) call. */
+export const createApplication = (deps: ApplicationDeps) => ({
+  config: deps.config,
+  events: deps.events,
+  clock: deps.clock,
+  random: deps.random,
+  createOrganization: createOrganization(deps),
+  getOrganization: getOrganization(deps),
+  patchOrganization: patchOrganization(deps),
+  organizationStats: organizationStats(deps),
+  serverStats: serverStats(deps),
+  organizationConfig: organizationConfig(deps),
+  bootstrapOrganization: bootstrapOrganization(deps),
+  authenticateDevice: authenticateDevice(deps),
+  admitInvited: admitInvited(deps),
+  ping: ping(deps),
+});
+
+/** The application as driving adapters see it. */
+export type Application = ReturnType<typeof createApplication>;

@@ -1,0 +1,92 @@
+import type { OrganizationID } from "../../domain/ids.js";
+import {
+  applyPatch,
+  isBootstrapped,
+  type Organization,
+  type OrganizationPatch,
+  type OrganizationStats,
+} from "../../domain/organization/index.js";
+import type { DateTime } from "../../domain/time.js";
+import type { ApplicationDeps } from "../deps.js";
+
+/** Input of `POST /administration/organizations`; an absent optional field takes the server default. */
+export interface CreateOrganizationInput {
+  readonly organizationId: OrganizationID;
+  readonly userProfileOutsiderAllowed?: boolean;
+  /** `null` means no limit. */
+  readonly activeUsersLimit?: number | null;
+  /** Seconds. */
+  readonly minimumArchivingPeriod?: number;
+  /** Imposed bootstrap token (spontaneous bootstrap uses `""`); a fresh 64-hex-digit token otherwise. */
+  readonly bootstrapToken?: string;
+}
+
+export type CreateOrganizationOutcome = { kind: "ok"; bootstrapToken: string } | { kind: "already_exists" };
+
+/**
+ * Creates an organization, or re-creates one that is not bootstrapped yet (a new bootstrap token replaces the old).
+ * Source: Parsec v2.16.3 administration API and `OrganizationComponent.create`.
+ */
+export const createOrganization =
+  (deps: Pick<ApplicationDeps, "uow" | "organizations" | "clock" | "random" | "config">) =>
+  (input: CreateOrganizationInput): Promise<CreateOrganizationOutcome> =>
+    deps.uow.run(input.organizationId, async (tx) => {
+      const existing = await deps.organizations.get(input.organizationId, tx);
+      if (existing && isBootstrapped(existing)) return { kind: "already_exists" };
+      const defaults = deps.config.organizationDefaults;
+      const bootstrapToken = input.bootstrapToken ?? deps.random.bytes(32).toString("hex");
+      const organization: Organization = {
+        id: input.organizationId,
+        bootstrapToken,
+        isExpired: false,
+        createdOn: deps.clock.now(),
+        bootstrappedOn: null,
+        rootVerifyKey: null,
+        userProfileOutsiderAllowed: input.userProfileOutsiderAllowed ?? defaults.userProfileOutsiderAllowed,
+        activeUsersLimit: input.activeUsersLimit !== undefined ? input.activeUsersLimit : defaults.activeUsersLimit,
+        minimumArchivingPeriod: input.minimumArchivingPeriod ?? defaults.minimumArchivingPeriod,
+        sequesterAuthority: null,
+        sequesterServicesCertificates: null,
+      };
+      await deps.organizations.save(tx, organization);
+      return { kind: "ok", bootstrapToken };
+    });
+
+/** The organization or `not_found` (`GET /administration/organizations/<id>`). */
+export const getOrganization =
+  (deps: Pick<ApplicationDeps, "organizations">) =>
+  async (id: OrganizationID): Promise<{ kind: "ok"; organization: Organization } | { kind: "not_found" }> => {
+    const organization = await deps.organizations.get(id);
+    return organization ? { kind: "ok", organization } : { kind: "not_found" };
+  };
+
+/**
+ * Changes an organization's settings (`PATCH /administration/organizations/<id>`).
+ * Expiring an organization publishes `organization.expired` so that its open sessions are closed.
+ */
+export const patchOrganization =
+  (deps: Pick<ApplicationDeps, "organizations" | "events">) =>
+  async (id: OrganizationID, patch: OrganizationPatch): Promise<{ kind: "ok" } | { kind: "not_found" }> => {
+    const result = await deps.organizations.update(id, patch);
+    if (result === "not_found") return { kind: "not_found" };
+    if (patch.isExpired === true) deps.events.publish({ type: "organization.expired", organizationId: id });
+    return { kind: "ok" };
+  };
+
+/** Usage figures of one organization (`GET /administration/organizations/<id>/stats`, `organization_stats`). */
+export const organizationStats =
+  (deps: Pick<ApplicationDeps, "organizations">) =>
+  async (id: OrganizationID, at?: DateTime): Promise<{ kind: "ok"; stats: OrganizationStats } | { kind: "not_found" }> => {
+    const organization = await deps.organizations.get(id);
+    if (!organization) return { kind: "not_found" };
+    return { kind: "ok", stats: await deps.organizations.stats(id, at) };
+  };
+
+/** Usage figures of every organization created at or before `at` (`GET /administration/stats`). */
+export const serverStats =
+  (deps: Pick<ApplicationDeps, "organizations">) =>
+  async (at?: DateTime): Promise<readonly { organizationId: OrganizationID; stats: OrganizationStats }[]> => {
+    const organizations = await deps.organizations.list();
+    const selected = at ? organizations.filter((org) => !org.createdOn.isAfter(at)) : organizations;
+    return Promise.all(selected.map(async (org) => ({ organizationId: org.id, stats: await deps.organizations.stats(org.id, at) })));
+  };

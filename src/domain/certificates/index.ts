@@ -1,0 +1,43 @@
+export type {
+  CertificateAuthor,
+  CertificateOfType,
+  DeviceCertificate,
+  RealmArchivingCertificate,
+  RealmArchivingConfiguration,
+  RealmRoleCertificate,
+  RevokedUserCertificate,
+  SequesterAuthorityCertificate,
+  SequesterServiceCertificate,
+  ShamirRecoveryBriefCertificate,
+  ShamirRecoveryShareCertificate,
+  SignedCertificate,
+  SignedCertificateType,
+  UserCertificate,
+} from "./types.js";
+export {
+  MAX_INFLATED_CERTIFICATE_SIZE,
+  describeLoadFailure,
+  loadSequesterServiceCertificate,
+  unsecureLoad,
+  verifyAndLoad,
+  type CertificateExpectation,
+  type CertificateLoadFailure,
+  type CertificateLoadOutcome,
+} from "./load.js";
+export { ballparkOffsets, timestampsInTheBallpark, type BallparkOffsets } from "./ballpark.js";
+export {
+  badTimestamp,
+  checkNewDeviceCertificates,
+  checkNewUserCertificates,
+  checkOrganizationBootstrap,
+  checkRevokedUserCertificate,
+  type BadTimestamp,
+  type CheckedNewUser,
+  type InvalidCertification,
+  type InvalidData,
+  type NewDeviceCheck,
+  type NewUserCertificates,
+  type NewUserCheck,
+  type OrganizationBootstrapCheck,
+  type RevokedUserCheck,
+} from "./validation.js";

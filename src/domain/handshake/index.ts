@@ -1,0 +1,2 @@
+export * from "./api-version.js";
+export * from "./signed-answer.js";

@@ -1,0 +1,38 @@
+import type { DeviceID, DeviceLabel, HumanHandle, UserID, UserProfile } from "../ids.js";
+import type { DateTime } from "../time.js";
+
+/**
+ * A user as the server keeps it: certificates exactly as received plus the fields the rules need.
+ * Source: Parsec v2.16.3 `parsec/backend/user.py` (`User`).
+ */
+export interface User {
+  readonly userId: UserID;
+  readonly humanHandle: HumanHandle | null;
+  readonly profile: UserProfile;
+  /** X25519 public key (32 bytes) from the user certificate. */
+  readonly publicKey: Buffer;
+  readonly userCertificate: Buffer;
+  readonly redactedUserCertificate: Buffer;
+  /** Author of the user certificate; `null` for the root key (bootstrap). */
+  readonly userCertifier: DeviceID | null;
+  readonly createdOn: DateTime;
+  readonly revokedOn: DateTime | null;
+  readonly revokedUserCertificate: Buffer | null;
+  readonly revokedUserCertifier: DeviceID | null;
+}
+
+/** A device as the server keeps it. Source: Parsec v2.16.3 `parsec/backend/user.py` (`Device`). */
+export interface Device {
+  readonly deviceId: DeviceID;
+  readonly deviceLabel: DeviceLabel | null;
+  /** Ed25519 verify key (32 bytes) from the device certificate. */
+  readonly verifyKey: Buffer;
+  readonly deviceCertificate: Buffer;
+  readonly redactedDeviceCertificate: Buffer;
+  /** Author of the device certificate; `null` for the root key. */
+  readonly deviceCertifier: DeviceID | null;
+  readonly createdOn: DateTime;
+}
+
+/** True when the user was revoked at or before `now`. */
+export const isRevoked = (user: User, now: DateTime): boolean => user.revokedOn !== null && !user.revokedOn.isAfter(now);
