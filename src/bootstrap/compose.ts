@@ -1,12 +1,63 @@
 import type { Logger } from "pino";
-import type { BackendSettings } from "./settings.js";
+import { createApplication, type Application } from "../application/index.js";
+import { DEFAULT_ORGANIZATION_SETTINGS } from "../domain/organization/index.js";
+import { MemoryEventBus } from "../adapters/events/memory/index.js";
+import { createMemoryPersistence } from "../adapters/persistence/memory/index.js";
+import { createWireEngine } from "../adapters/protocol/engine.js";
+import { CryptoRandom, SystemClock } from "../adapters/system/index.js";
+import { DEFAULT_LIMITS, startUwsServer } from "../adapters/transport/uws/index.js";
+import type { BackendSettings, BlockStoreSettings } from "./settings.js";
+
+/** A started backend. */
+export interface RunningBackend {
+  /** The TCP port actually bound (useful with `port: 0`). */
+  readonly port: number;
+  readonly application: Application;
+  /** Stops accepting connections, closes every session with 1001 (going away), resolves when done. */
+  stop(): Promise<void>;
+}
+
+/** Raised for settings that are valid but name something this build cannot run yet. */
+export class UnsupportedSettingError extends Error {
+  override readonly name = "UnsupportedSettingError";
+}
+
+/** `MOCKED`, `S3`, `RAID1(MOCKED,S3)`… for logs. */
+export const describeBlockStore = (b: BlockStoreSettings): string => ("nodes" in b ? `${b.type}(${b.nodes.map(describeBlockStore).join(",")})` : b.type);
 
 /**
- * Builds every adapter from `settings` and starts the server.
- * Placeholder until the composition root is written: always rejects.
+ * The composition root: builds the adapters the settings name, hands them to the application,
+ * and starts the uWebSockets.js transport.
+ * @throws UnsupportedSettingError for a PostgreSQL database or a non-memory blockstore (not available yet).
  */
-export function startBackend(settings: BackendSettings, deps: { logger: Logger }): Promise<{ readonly port: number; stop(): Promise<void> }> {
-  void settings;
-  void deps;
-  return Promise.reject(new Error("not implemented"));
-}
+export const startBackend = async (settings: BackendSettings, deps: { logger: Logger }): Promise<RunningBackend> => {
+  if (settings.db.type !== "MOCKED")
+    throw new UnsupportedSettingError("--db: PostgreSQL is not yet supported by this server build; use --db=MOCKED");
+  if (settings.blockstore.type !== "MOCKED")
+    throw new UnsupportedSettingError(
+      `--blockstore: ${describeBlockStore(settings.blockstore)} is not yet supported by this server build; use --blockstore=MOCKED`,
+    );
+
+  const clock = new SystemClock();
+  const persistence = createMemoryPersistence(() => clock.now());
+  const events = new MemoryEventBus((err, event) => deps.logger.error({ err, event: event.type }, "Event listener failed"));
+  const application = createApplication({
+    ...persistence,
+    events,
+    clock,
+    random: new CryptoRandom(),
+    config: {
+      organizationDefaults: DEFAULT_ORGANIZATION_SETTINGS,
+      spontaneousOrganizationBootstrap: settings.spontaneousOrganizationBootstrap,
+      debug: settings.debug,
+    },
+  });
+  const engine = createWireEngine(application);
+  const server = await startUwsServer(
+    { host: settings.host, port: settings.port, tls: settings.tls, administrationToken: settings.administrationToken, limits: DEFAULT_LIMITS },
+    application,
+    engine,
+    deps.logger,
+  );
+  return { port: server.port, application, stop: () => server.stop() };
+};

@@ -68,6 +68,8 @@ export interface BackendSettings {
   };
   /** Sentry DSN; `null` disables error reporting. */
   readonly sentryUrl: string | null;
+  /** Sentry environment attached to telemetry reports (`--sentry-environment`, default `production`). */
+  readonly sentryEnvironment: string;
   /** Debug mode: enables the `ping` command's debug semantics and verbose errors. */
   readonly debug: boolean;
 }

@@ -1,9 +1,10 @@
 import type { Logger } from "pino";
 import type { Application } from "../../../application/index.js";
+import { SUPPORTED_API_VERSIONS, formatApiVersion, parseApiVersion, settleApiVersion } from "../../../domain/handshake/index.js";
 import { OrganizationID } from "../../../domain/ids.js";
 import { administrationRoutes } from "./administration.js";
 import { CloseCode, ConnectionRegistry } from "./connections.js";
-import type { WireEngine } from "./engine.js";
+import type { WireEngine } from "../../protocol/engine-types.js";
 import { json, serveHttp, type ReadRequest, type Reply } from "./http.js";
 import { LANDING_PAGE } from "./landing.js";
 import { loadNativeUws } from "./native.js";
@@ -59,18 +60,23 @@ export const startUwsServer = async (
   const administration = administrationRoutes(application, options.administrationToken);
 
   const anonymous = async (req: ReadRequest, rawId: string): Promise<Reply> => {
+    const apiVersion = settleApiVersion(parseApiVersion(req.headers.get("api-version") ?? "3.0") ?? { major: -1, revision: 0 });
+    if (!apiVersion) return { status: 422, headers: { "supported-api-versions": SUPPORTED_API_VERSIONS.map(formatApiVersion).join(";") } };
+    const versionHeader = { "api-version": formatApiVersion(apiVersion) };
     const id = OrganizationID.parse(decodeURIComponent(rawId));
-    if (!id.ok) return { status: 404 };
+    if (!id.ok) return { status: 404, headers: versionHeader };
     const method = req.method === "GET" ? "GET" : "POST";
     const precheck = await engine.anonymousPrecheck(id.value, method);
-    if (precheck !== null) return { status: precheck };
+    if (precheck !== null) return { status: precheck, headers: versionHeader };
     const contentType = req.headers.get("content-type");
-    if (contentType !== undefined && contentType !== CONTENT_TYPE_MSGPACK && contentType !== "application/x-www-form-urlencoded") return { status: 415 };
-    if (method === "GET") return { status: 200, headers: { "content-type": CONTENT_TYPE_MSGPACK }, body: Buffer.from([0x80]) };
+    if (contentType !== undefined && contentType !== CONTENT_TYPE_MSGPACK && contentType !== "application/x-www-form-urlencoded")
+      return { status: 415, headers: versionHeader };
+    const replyHeaders = { ...versionHeader, "content-type": CONTENT_TYPE_MSGPACK };
+    if (method === "GET") return { status: 200, headers: replyHeaders, body: Buffer.from([0x80]) };
     const step = await engine.anonymous(id.value, req.body);
-    if (!step.ok) return { status: step.httpStatus };
+    if (!step.ok) return { status: step.httpStatus, headers: versionHeader };
     logger.debug({ organization_id: id.value, cmd: step.cmd, status: step.status }, "Anonymous request");
-    return { status: 200, headers: { "content-type": CONTENT_TYPE_MSGPACK }, body: step.frame };
+    return { status: 200, headers: replyHeaders, body: step.frame };
   };
 
   const route = async (req: ReadRequest): Promise<Reply> => {

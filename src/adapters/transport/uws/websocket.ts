@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import type { TemplatedApp, WebSocket } from "uWebSockets.js";
 import type { AuthenticatedSession, InvitedSession } from "../../../application/index.js";
 import { CloseCode, type ConnectionRegistry, type LiveConnection } from "./connections.js";
-import type { WireEngine } from "./engine.js";
+import type { WireEngine } from "../../protocol/engine-types.js";
 
 /** Limits of the `/ws` endpoint. */
 export interface WebSocketLimits {

@@ -1,5 +1,5 @@
-import type { AuthenticatedSession, InvitedSession } from "../../../application/index.js";
-import type { OrganizationID } from "../../../domain/ids.js";
+import type { AuthenticatedSession, InvitedSession } from "../../application/index.js";
+import type { OrganizationID } from "../../domain/ids.js";
 
 /** The outcome of a WebSocket handshake answer: the result frame to send, and the session when it succeeded. */
 export type HandshakeStep =

@@ -1,0 +1,110 @@
+import type { Application, AuthenticatedSession, HandshakeFailure, InvitedSession } from "../../application/index.js";
+import { ballparkOffsets } from "../../domain/certificates/index.js";
+import { CHALLENGE_SIZE, SUPPORTED_API_VERSIONS } from "../../domain/handshake/index.js";
+import type { OrganizationID } from "../../domain/ids.js";
+import type { AnonymousStep, CommandStep, HandshakeStep, WireEngine } from "./engine-types.js";
+import { decodeHandshakeAnswer, encodeHandshakeChallenge, encodeHandshakeFailure, encodeHandshakeOk } from "./handshake.js";
+import { handlerTables, type Handler, type HandlerContext } from "./handlers/index.js";
+import { decodeRequest, encodeTypedReply, encodeReply, genericErrorReply, invalidMsgFormatRep, type ClientFamily, type DecodeRequestResult } from "./registry.js";
+
+export type { WireEngine, HandshakeStep, CommandStep, AnonymousStep } from "./engine-types.js";
+
+const failure = (outcome: HandshakeFailure): HandshakeStep => ({
+  ok: false,
+  frame: encodeHandshakeFailure(outcome.kind, outcome.help),
+  result: outcome.kind,
+  reason: outcome.help,
+});
+
+/**
+ * Parsec's wire protocol over any message transport: the three-message handshake, then
+ * decode → handler → reply per request, with the generic replies for malformed frames.
+ * Source: Parsec v2.16.3 `handshake.py` and `asgi/ws.py`.
+ */
+export const createWireEngine = (app: Application): WireEngine => {
+  const tables = handlerTables({ debug: app.config.debug });
+
+  const dispatch = async <F extends ClientFamily>(family: F, ctx: HandlerContext<F>, decoded: DecodeRequestResult<F>): Promise<CommandStep | null> => {
+    if (decoded.kind !== "ok") {
+      const reply = genericErrorReply(decoded);
+      return { frame: encodeReply(reply), cmd: "", status: reply.status };
+    }
+    const handler = (tables[family] as Record<string, Handler<F, never> | undefined>)[decoded.cmd];
+    if (!handler) {
+      const reply = genericErrorReply({ kind: "unknown_command" });
+      return { frame: encodeReply(reply), cmd: decoded.cmd, status: reply.status };
+    }
+    const reply = await handler(ctx, decoded.req as never);
+    if (reply === null) return null;
+    return { frame: encodeTypedReply(family, decoded.cmd as never, reply as never), cmd: decoded.cmd, status: (reply as { status: string }).status };
+  };
+
+  const serve = <F extends ClientFamily>(family: F, ctx: HandlerContext<F>, frame: Buffer, text: boolean): Promise<CommandStep | null> =>
+    text ? Promise.resolve({ frame: encodeReply(invalidMsgFormatRep), cmd: "", status: invalidMsgFormatRep.status }) : dispatch(family, ctx, decodeRequest(family, frame));
+
+  return {
+    challenge() {
+      const challenge = app.random.bytes(CHALLENGE_SIZE);
+      const frame = encodeHandshakeChallenge({
+        challenge,
+        supported_api_versions: SUPPORTED_API_VERSIONS.map((v) => ({ major: v.major, revision: v.revision })),
+        ballpark_client_early_offset: ballparkOffsets.clientEarlyOffset,
+        ballpark_client_late_offset: ballparkOffsets.clientLateOffset,
+        backend_timestamp: app.clock.now(),
+      });
+      return { frame, challenge };
+    },
+
+    async handshake(frame, challenge, text) {
+      if (text) return failure({ kind: "bad_protocol", help: "Expected bytes message in websocket" });
+      const decoded = decodeHandshakeAnswer(frame);
+      if (decoded.kind !== "ok") return failure({ kind: "bad_protocol", help: `Invalid handshake answer: ${decoded.reason}` });
+      const answer = decoded.answer;
+      const outcome =
+        answer.type === "AUTHENTICATED"
+          ? await app.authenticateDevice({
+              organizationId: answer.organization_id,
+              deviceId: answer.device_id,
+              rootVerifyKey: answer.rvk,
+              answer: answer.answer,
+              clientApiVersion: answer.client_api_version,
+              challenge,
+            })
+          : await app.admitInvited({
+              organizationId: answer.organization_id,
+              invitationType: answer.invitation_type,
+              token: answer.token,
+              clientApiVersion: answer.client_api_version,
+            });
+      if (outcome.kind !== "ok") {
+        if (outcome.kind === "organization_expired")
+          app.events.publish({ type: "organization.expired", organizationId: answer.organization_id });
+        return failure(outcome);
+      }
+      return { ok: true, session: outcome.session, frame: encodeHandshakeOk() };
+    },
+
+    command(session: AuthenticatedSession | InvitedSession, frame, text, signal) {
+      return session.kind === "authenticated"
+        ? serve("authenticated", { app, session, signal }, frame, text)
+        : serve("invited", { app, session, signal }, frame, text);
+    },
+
+    async anonymousPrecheck(organizationId: OrganizationID, method) {
+      const found = await app.getOrganization(organizationId);
+      if (found.kind === "not_found") return method === "POST" && app.config.spontaneousOrganizationBootstrap ? null : 404;
+      return found.organization.isExpired ? 460 : null;
+    },
+
+    async anonymous(organizationId, frame): Promise<AnonymousStep> {
+      const decoded = decodeRequest("anonymous", frame);
+      if (decoded.kind === "invalid_msg_format" || decoded.kind === "unknown_command") return { ok: false, httpStatus: 415 };
+      const found = await app.getOrganization(organizationId);
+      if (found.kind === "not_found" && decoded.kind === "ok" && decoded.cmd !== "organization_bootstrap") return { ok: false, httpStatus: 404 };
+      const session = { kind: "anonymous", organizationId, apiVersion: SUPPORTED_API_VERSIONS[1]! } as const;
+      const step = await dispatch("anonymous", { app, session, signal: new AbortController().signal }, decoded);
+      if (!step || step.status === "unknown_command") return { ok: false, httpStatus: 415 };
+      return { ok: true, ...step };
+    },
+  };
+};

@@ -1,0 +1,300 @@
+import { statSync } from "node:fs";
+import { Command, Option, type BaseContext } from "./clipanion.js";
+import type { Parsed } from "../../domain/result.js";
+import type { BackendSettings, DatabaseSettings, LogFormat, LogLevel } from "../settings.js";
+import { parseBlockStore } from "./blockstore.js";
+import { parseBoolean, parseChoice, parseInteger } from "./values.js";
+
+/** Environment variables as read by the CLI (`process.env` in production). */
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+/**
+ * What `parsec backend run` was given on its command line (after `PARSEC_CMD_ARGS` was appended), before the
+ * environment and defaults are applied. `undefined` means "not on the command line".
+ */
+export interface BackendRunFlags {
+  readonly host?: string | undefined;
+  readonly port?: string | undefined;
+  readonly db?: string | undefined;
+  readonly dbMinConnections?: string | undefined;
+  readonly dbMaxConnections?: string | undefined;
+  readonly blockstore?: readonly string[] | undefined;
+  readonly administrationToken?: string | undefined;
+  readonly spontaneousOrganizationBootstrap?: boolean | undefined;
+  readonly sslKeyfile?: string | undefined;
+  readonly sslCertfile?: string | undefined;
+  readonly logLevel?: string | undefined;
+  readonly logFormat?: string | undefined;
+  readonly logFile?: string | undefined;
+  readonly sentryUrl?: string | undefined;
+  readonly sentryEnvironment?: string | undefined;
+  readonly debug?: boolean | undefined;
+  readonly dev?: boolean | undefined;
+}
+
+/** The outcome of settings resolution: the settings, or every problem found, one per line. */
+export type BackendRunSettingsResult =
+  | { readonly ok: true; readonly settings: BackendSettings }
+  | { readonly ok: false; readonly error: string };
+
+const DEV_ADMINISTRATION_TOKEN = "s3cr3t";
+const LOG_LEVELS: readonly LogLevel[] = ["DEBUG", "INFO", "WARNING", "ERROR"];
+const LOG_FORMATS: readonly LogFormat[] = ["CONSOLE", "JSON"];
+
+interface Raw<T> {
+  readonly value: T;
+  readonly origin: string;
+}
+
+class Resolver {
+  readonly errors: string[] = [];
+
+  constructor(private readonly env: Environment) {}
+
+  private fromEnv(name: string): Raw<string> | undefined {
+    const value = this.env[name];
+    return value === undefined || value === "" ? undefined : { value, origin: name };
+  }
+
+  /** Command line, else `--dev` value, else environment variable. */
+  raw(flag: string, given: string | undefined, envName: string, dev?: string): Raw<string> | undefined {
+    if (given !== undefined) return { value: given, origin: flag };
+    if (dev !== undefined) return { value: dev, origin: "--dev" };
+    return this.fromEnv(envName);
+  }
+
+  flag(flag: string, given: boolean | undefined, envName: string, dev?: boolean): boolean {
+    if (given !== undefined) return given;
+    if (dev !== undefined) return dev;
+    const raw = this.fromEnv(envName);
+    return raw === undefined ? false : this.check(flag, raw, parseBoolean, false);
+  }
+
+  check<T>(flag: string, raw: Raw<string>, parse: (value: string) => Parsed<T>, fallback: T): T {
+    const result = parse(raw.value);
+    if (result.ok) return result.value;
+    this.fail(flag, raw.origin, result.error);
+    return fallback;
+  }
+
+  fail(flag: string, origin: string, message: string): void {
+    const source = origin === flag ? `'${flag}'` : `'${flag}' (from ${origin})`;
+    this.errors.push(`Invalid value for ${source}: ${message}`);
+  }
+
+  missing(flag: string, envName: string): void {
+    this.errors.push(`Missing setting '${flag}' (or environment variable ${envName}); it is required unless --dev is given`);
+  }
+}
+
+function parseDatabaseUrl(raw: string): Parsed<string> {
+  if (raw.toUpperCase() === "MOCKED") return { ok: true, value: "MOCKED" };
+  if (/^postgres(ql)?:\/\//i.test(raw) && URL.canParse(raw)) return { ok: true, value: raw };
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(raw)?.[1];
+  const what = scheme === undefined ? "it is neither `MOCKED` nor a URL" : `\`${scheme}:\` URLs are not supported`;
+  return { ok: false, error: `${what} (expected \`MOCKED\` or \`postgresql://…\`)` };
+}
+
+function parseExistingFile(raw: string): Parsed<string> {
+  try {
+    const stat = statSync(raw);
+    return stat.isFile() ? { ok: true, value: raw } : { ok: false, error: `\`${raw}\` is not a regular file` };
+  } catch {
+    return { ok: false, error: `file \`${raw}\` does not exist or cannot be read` };
+  }
+}
+
+function parseSentryUrl(raw: string): Parsed<string> {
+  return /^https?:\/\//i.test(raw) && URL.canParse(raw)
+    ? { ok: true, value: raw }
+    : { ok: false, error: "expected a Sentry DSN such as `https://<key>@<host>/<project>`" };
+}
+
+function parseNonEmpty(raw: string): Parsed<string> {
+  return raw.trim() === "" ? { ok: false, error: "must not be empty" } : { ok: true, value: raw };
+}
+
+function resolveSentry(r: Resolver, flags: BackendRunFlags): string | null {
+  const url = r.raw("--sentry-url", flags.sentryUrl, "PARSEC_SENTRY_URL");
+  const dsn = r.raw("--sentry-url", undefined, "PARSEC_SENTRY_DSN");
+  if (flags.sentryUrl === undefined && url !== undefined && dsn !== undefined && url.value !== dsn.value) {
+    r.fail("--sentry-url", "PARSEC_SENTRY_URL", "PARSEC_SENTRY_URL and PARSEC_SENTRY_DSN are both set, to different values");
+    return null;
+  }
+  const raw = url ?? dsn;
+  return raw === undefined ? null : r.check("--sentry-url", raw, parseSentryUrl, null);
+}
+
+function resolveDatabase(r: Resolver, flags: BackendRunFlags, dev: boolean): DatabaseSettings {
+  const url = r.raw("--db", flags.db, "PARSEC_DB", dev ? "MOCKED" : undefined);
+  const min = r.raw("--db-min-connections", flags.dbMinConnections, "PARSEC_DB_MIN_CONNECTIONS");
+  const max = r.raw("--db-max-connections", flags.dbMaxConnections, "PARSEC_DB_MAX_CONNECTIONS");
+  const minConnections = min === undefined ? 5 : r.check("--db-min-connections", min, (v) => parseInteger(v, 0, 10_000), 5);
+  const maxConnections = max === undefined ? 7 : r.check("--db-max-connections", max, (v) => parseInteger(v, 1, 10_000), 7);
+  if (minConnections > maxConnections) {
+    r.fail("--db-min-connections", min?.origin ?? "--db-min-connections", `${minConnections} is greater than --db-max-connections (${maxConnections})`);
+  }
+  if (url === undefined) {
+    r.missing("--db", "PARSEC_DB");
+    return { type: "MOCKED" };
+  }
+  const checked = r.check("--db", url, parseDatabaseUrl, "MOCKED");
+  return checked === "MOCKED" ? { type: "MOCKED" } : { type: "POSTGRESQL", url: checked, minConnections, maxConnections };
+}
+
+function resolveBlockStore(r: Resolver, flags: BackendRunFlags, env: Environment, dev: boolean): BackendSettings["blockstore"] {
+  const envValue = env["PARSEC_BLOCKSTORE"]?.trim();
+  const raw: Raw<readonly string[]> | undefined =
+    flags.blockstore !== undefined && flags.blockstore.length > 0
+      ? { value: flags.blockstore, origin: "--blockstore" }
+      : dev
+        ? { value: ["MOCKED"], origin: "--dev" }
+        : envValue
+          ? { value: envValue.split(/\s+/), origin: "PARSEC_BLOCKSTORE" }
+          : undefined;
+  if (raw === undefined) {
+    r.missing("--blockstore", "PARSEC_BLOCKSTORE");
+    return { type: "MOCKED" };
+  }
+  const result = parseBlockStore(raw.value);
+  if (result.ok) return result.value;
+  r.fail("--blockstore", raw.origin, result.error);
+  return { type: "MOCKED" };
+}
+
+function resolveTls(r: Resolver, flags: BackendRunFlags): BackendSettings["tls"] {
+  const key = r.raw("--ssl-keyfile", flags.sslKeyfile, "PARSEC_SSL_KEYFILE");
+  const cert = r.raw("--ssl-certfile", flags.sslCertfile, "PARSEC_SSL_CERTFILE");
+  if (key === undefined && cert === undefined) return null;
+  if (key === undefined || cert === undefined) {
+    const [given, absent] = key === undefined ? ["--ssl-certfile", "--ssl-keyfile"] : ["--ssl-keyfile", "--ssl-certfile"];
+    r.fail(absent, absent, `must be given together with ${given} (TLS needs both the key and the certificate)`);
+    return null;
+  }
+  const keyFile = r.check("--ssl-keyfile", key, parseExistingFile, "");
+  const certFile = r.check("--ssl-certfile", cert, parseExistingFile, "");
+  return { keyFile, certFile };
+}
+
+/**
+ * Applies Parsec's precedence to the flags of `parsec backend run`: a flag given on the command line wins, then the
+ * value implied by `--dev` (`--debug --db=MOCKED --blockstore=MOCKED --administration-token=s3cr3t`), then the
+ * `PARSEC_*` environment variable (an empty one counts as unset), then the default. Every value is validated; files
+ * named by `--ssl-keyfile`/`--ssl-certfile` must exist.
+ *
+ * @returns the settings, or an error listing each invalid or missing setting by its flag (and the environment
+ *   variable it came from) on its own line.
+ */
+export function resolveBackendRunSettings(flags: BackendRunFlags, env: Environment): BackendRunSettingsResult {
+  const r = new Resolver(env);
+  const dev = flags.dev === true;
+  const host = r.raw("--host", flags.host, "PARSEC_HOST");
+  const port = r.raw("--port", flags.port, "PARSEC_PORT");
+  const token = r.raw("--administration-token", flags.administrationToken, "PARSEC_ADMINISTRATION_TOKEN", dev ? DEV_ADMINISTRATION_TOKEN : undefined);
+  const logLevel = r.raw("--log-level", flags.logLevel, "PARSEC_LOG_LEVEL");
+  const logFormat = r.raw("--log-format", flags.logFormat, "PARSEC_LOG_FORMAT");
+  const logFile = r.raw("--log-file", flags.logFile, "PARSEC_LOG_FILE");
+  const sentryEnvironment = r.raw("--sentry-environment", flags.sentryEnvironment, "PARSEC_SENTRY_ENVIRONMENT");
+
+  const settings: BackendSettings = {
+    host: host === undefined ? "127.0.0.1" : r.check("--host", host, parseNonEmpty, ""),
+    port: port === undefined ? 6777 : r.check("--port", port, (v) => parseInteger(v, 0, 65535), 0),
+    db: resolveDatabase(r, flags, dev),
+    blockstore: resolveBlockStore(r, flags, env, dev),
+    administrationToken: token === undefined ? "" : r.check("--administration-token", token, parseNonEmpty, ""),
+    spontaneousOrganizationBootstrap: r.flag("--spontaneous-organization-bootstrap", flags.spontaneousOrganizationBootstrap, "PARSEC_SPONTANEOUS_ORGANIZATION_BOOTSTRAP"),
+    tls: resolveTls(r, flags),
+    log: {
+      level: logLevel === undefined ? "INFO" : r.check("--log-level", logLevel, (v) => parseChoice(v, LOG_LEVELS), "INFO"),
+      format: logFormat === undefined ? "CONSOLE" : r.check("--log-format", logFormat, (v) => parseChoice(v, LOG_FORMATS), "CONSOLE"),
+      file: logFile === undefined || logFile.value === "-" ? null : logFile.value,
+    },
+    sentryUrl: resolveSentry(r, flags),
+    sentryEnvironment: sentryEnvironment === undefined ? "production" : r.check("--sentry-environment", sentryEnvironment, parseNonEmpty, ""),
+    debug: r.flag("--debug", flags.debug, "PARSEC_DEBUG", dev ? true : undefined),
+  };
+  if (token === undefined) r.missing("--administration-token", "PARSEC_ADMINISTRATION_TOKEN");
+  return r.errors.length === 0 ? { ok: true, settings } : { ok: false, error: r.errors.join("\n") };
+}
+
+/** The context every command of the `parsec` CLI runs in: standard streams, environment, and the server runner. */
+export interface ParsecCliContext extends BaseContext {
+  /**
+   * Runs the server with validated settings until it stops.
+   * @returns the process exit code (0 after a clean shutdown, 1 when startup failed).
+   */
+  readonly runBackend: (settings: BackendSettings) => Promise<number>;
+}
+
+/** `parsec backend run`: validates every setting, then hands them to {@link ParsecCliContext.runBackend}. */
+export class BackendRunCommand extends Command<ParsecCliContext> {
+  static override paths = [["backend", "run"]];
+
+  static override usage = Command.Usage({
+    category: "Backend",
+    description: "run the server",
+    details: `
+      Each option also reads the environment variable named after it with a \`PARSEC_\` prefix (e.g. \`--db-max-connections\` and \`PARSEC_DB_MAX_CONNECTIONS\`); a flag on the command line wins over the variable. Boolean variables accept true/false, 1/0, yes/no or on/off.
+
+      The variable \`PARSEC_CMD_ARGS\` holds extra command line arguments, split like a shell would, with \`$VAR\` and \`\${VAR}\` expanded from the environment; they are appended to the real command line, so they win over it for single-valued options and add to \`--blockstore\`.
+
+      \`--blockstore\` accepts \`MOCKED\`, \`POSTGRESQL\` (the database given by \`--db\`), \`s3:[<endpoint_url>]:<region>:<bucket>:<key>:<secret>\` or \`swift:<auth_url>:<tenant>:<container>:<user>:<password>\`; write \`\\:\` for a colon inside a field; a URL without scheme gets \`https://\`. Repeat it as \`RAID0|RAID1|RAID5:<node>:<config>\` with nodes 0…n-1 to build a RAID cluster; in \`PARSEC_BLOCKSTORE\` separate the nodes with spaces.
+    `,
+    examples: [
+      ["Run a throwaway development server", "$0 backend run --dev"],
+      ["Run with PostgreSQL and S3", "$0 backend run --db=postgresql://parsec@db/parsec --blockstore=s3::eu-west-1:parsec:KEY:SECRET --administration-token=TOKEN"],
+    ],
+  });
+
+  host = Option.String("-H,--host", { description: "Host to listen on [default: 127.0.0.1]" });
+  port = Option.String("-P,--port", { description: "Port to listen on, 0 for any free port [default: 6777]" });
+  db = Option.String("--db", { description: "Database: `MOCKED` (in memory) or `postgresql://…` URL (required unless --dev)" });
+  dbMinConnections = Option.String("--db-min-connections", { description: "Minimum PostgreSQL connections [default: 5]" });
+  dbMaxConnections = Option.String("--db-max-connections", { description: "Maximum PostgreSQL connections [default: 7]" });
+  blockstore = Option.Array("-b,--blockstore", { description: "Blockstore config, repeatable for RAID (required unless --dev; see below)" });
+  administrationToken = Option.String("--administration-token", { description: "Secret token of the administration API (required unless --dev)" });
+  spontaneousOrganizationBootstrap = Option.Boolean("--spontaneous-organization-bootstrap", {
+    description: "Allow bootstrapping an organization never created through the administration API",
+  });
+  sslKeyfile = Option.String("--ssl-keyfile", { description: "TLS key file; with --ssl-certfile, serves over TLS" });
+  sslCertfile = Option.String("--ssl-certfile", { description: "TLS certificate file; with --ssl-keyfile, serves over TLS" });
+  logLevel = Option.String("-l,--log-level", { description: "DEBUG, INFO, WARNING or ERROR [default: INFO]" });
+  logFormat = Option.String("-f,--log-format", { description: "CONSOLE or JSON [default: CONSOLE]" });
+  logFile = Option.String("-o,--log-file", { description: "Append logs to this file [default: stderr]" });
+  sentryUrl = Option.String("--sentry-url,--sentry-dsn", { description: "Sentry DSN for telemetry (PARSEC_SENTRY_URL or PARSEC_SENTRY_DSN)" });
+  sentryEnvironment = Option.String("--sentry-environment", { description: "Sentry environment of telemetry reports [default: production]" });
+  debug = Option.Boolean("--debug", { description: "Debug mode (verbose errors, debug semantics of ping)" });
+  dev = Option.Boolean("--dev", { description: "Same as --debug --db=MOCKED --blockstore=MOCKED --administration-token=s3cr3t, for each one not given as a flag" });
+
+  /** The raw command-line values of this invocation. */
+  flags(): BackendRunFlags {
+    return {
+      host: this.host,
+      port: this.port,
+      db: this.db,
+      dbMinConnections: this.dbMinConnections,
+      dbMaxConnections: this.dbMaxConnections,
+      blockstore: this.blockstore,
+      administrationToken: this.administrationToken,
+      spontaneousOrganizationBootstrap: this.spontaneousOrganizationBootstrap,
+      sslKeyfile: this.sslKeyfile,
+      sslCertfile: this.sslCertfile,
+      logLevel: this.logLevel,
+      logFormat: this.logFormat,
+      logFile: this.logFile,
+      sentryUrl: this.sentryUrl,
+      sentryEnvironment: this.sentryEnvironment,
+      debug: this.debug,
+      dev: this.dev,
+    };
+  }
+
+  override async execute(): Promise<number> {
+    const result = resolveBackendRunSettings(this.flags(), this.context.env);
+    if (!result.ok) {
+      this.context.stderr.write(`${result.error}\n\nRun \`parsec backend run --help\` for every setting.\n`);
+      return 2;
+    }
+    return this.context.runBackend(result.settings);
+  }
+}

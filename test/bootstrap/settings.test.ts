@@ -1,0 +1,224 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parseBackendRunSettings } from "../../src/bootstrap/cli/index.js";
+import type { BackendSettings } from "../../src/bootstrap/settings.js";
+
+type Env = Record<string, string | undefined>;
+
+const REQUIRED = ["--db=MOCKED", "--blockstore=MOCKED", "--administration-token=T"];
+
+function settings(argv: string[], env: Env = {}): BackendSettings {
+  const result = parseBackendRunSettings(argv, env);
+  if (!result.ok) throw new Error(result.error);
+  return result.settings;
+}
+
+function withRequired(argv: string[], env: Env): string[] {
+  const missing = REQUIRED.filter((flag) => {
+    const name = flag.split("=")[0] as string;
+    const envName = `PARSEC_${name.slice(2).toUpperCase().replaceAll("-", "_")}`;
+    const onCommandLine = argv.some((arg) => arg.startsWith(name) || (name === "--blockstore" && arg === "-b"));
+    return !onCommandLine && env[envName] === undefined;
+  });
+  return [...missing, ...argv];
+}
+
+function rejection(argv: string[], env: Env = {}): string {
+  const result = parseBackendRunSettings(argv, env);
+  if (result.ok) throw new Error(`accepted ${JSON.stringify(argv)} ${JSON.stringify(env)}`);
+  return result.error;
+}
+
+describe("defaults", () => {
+  it("fills every optional setting", () => {
+    expect(settings(REQUIRED)).toEqual({
+      host: "127.0.0.1",
+      port: 6777,
+      db: { type: "MOCKED" },
+      blockstore: { type: "MOCKED" },
+      administrationToken: "T",
+      spontaneousOrganizationBootstrap: false,
+      tls: null,
+      log: { level: "INFO", format: "CONSOLE", file: null },
+      sentryUrl: null,
+      sentryEnvironment: "production",
+      debug: false,
+    } satisfies BackendSettings);
+  });
+
+  it("gives PostgreSQL pool bounds 5..7", () => {
+    expect(settings(["--db=postgresql://parsec@localhost/parsec", "-b", "POSTGRESQL", "--administration-token=T"]).db).toEqual({
+      type: "POSTGRESQL",
+      url: "postgresql://parsec@localhost/parsec",
+      minConnections: 5,
+      maxConnections: 7,
+    });
+  });
+});
+
+describe("precedence: flag > environment > default", () => {
+  const env: Env = {
+    PARSEC_HOST: "0.0.0.0",
+    PARSEC_PORT: "7000",
+    PARSEC_LOG_LEVEL: "warning",
+    PARSEC_DB_MAX_CONNECTIONS: "20",
+    PARSEC_BLOCKSTORE: "POSTGRESQL",
+    PARSEC_SPONTANEOUS_ORGANIZATION_BOOTSTRAP: "yes",
+  };
+
+  it("takes the environment over defaults", () => {
+    const s = settings(["--db=postgres://db/parsec", "--administration-token=T"], env);
+    expect([s.host, s.port, s.log.level, s.blockstore, s.spontaneousOrganizationBootstrap]).toEqual(["0.0.0.0", 7000, "WARNING", { type: "POSTGRESQL" }, true]);
+    expect(s.db).toMatchObject({ minConnections: 5, maxConnections: 20 });
+  });
+
+  it("takes flags (long and short) over the environment", () => {
+    const s = settings(["-H", "::1", "-P", "8000", "-l", "debug", "--db=postgres://db/parsec", "--db-max-connections=9", "-b", "MOCKED", "--administration-token=T", "--no-spontaneous-organization-bootstrap"], env);
+    expect([s.host, s.port, s.log.level, s.blockstore, s.spontaneousOrganizationBootstrap]).toEqual(["::1", 8000, "DEBUG", { type: "MOCKED" }, false]);
+    expect(s.db).toMatchObject({ maxConnections: 9 });
+  });
+
+  it("reads every required setting from the environment", () => {
+    const s = settings([], { PARSEC_DB: "mocked", PARSEC_BLOCKSTORE: "RAID1:0:MOCKED  RAID1:1:MOCKED", PARSEC_ADMINISTRATION_TOKEN: "tok" });
+    expect(s.db).toEqual({ type: "MOCKED" });
+    expect(s.blockstore).toEqual({ type: "RAID1", nodes: [{ type: "MOCKED" }, { type: "MOCKED" }] });
+    expect(s.administrationToken).toBe("tok");
+  });
+
+  it("treats an empty environment variable as unset", () => {
+    expect(settings(REQUIRED, { PARSEC_PORT: "", PARSEC_DEBUG: "" })).toMatchObject({ port: 6777, debug: false });
+  });
+
+  it("keeps the last value of a repeated single-valued flag", () => {
+    expect(settings([...REQUIRED, "--port=1", "--port=2"]).port).toBe(2);
+  });
+
+  it.each([
+    ["true", true], ["1", true], ["YES", true], ["on", true], ["y", true],
+    ["false", false], ["0", false], ["No", false], ["off", false], ["n", false],
+  ])("reads boolean environment value %s", (raw, value) => {
+    expect(settings(REQUIRED, { PARSEC_DEBUG: raw, PARSEC_SPONTANEOUS_ORGANIZATION_BOOTSTRAP: raw })).toMatchObject({ debug: value, spontaneousOrganizationBootstrap: value });
+  });
+
+  it("reads the log settings, `-` meaning stderr", () => {
+    expect(settings([...REQUIRED, "-f", "json", "-o", "/tmp/parsec.log"]).log).toEqual({ level: "INFO", format: "JSON", file: "/tmp/parsec.log" });
+    expect(settings([...REQUIRED], { PARSEC_LOG_FORMAT: "Json", PARSEC_LOG_FILE: "-" }).log).toEqual({ level: "INFO", format: "JSON", file: null });
+  });
+
+  it("reads the Sentry DSN from --sentry-url, its alias --sentry-dsn, or either environment variable", () => {
+    const dsn = "https://key@o1.ingest.sentry.io/42";
+    expect(settings([...REQUIRED, `--sentry-url=${dsn}`]).sentryUrl).toBe(dsn);
+    expect(settings([...REQUIRED, `--sentry-dsn=${dsn}`, "--sentry-environment=staging"])).toMatchObject({ sentryUrl: dsn, sentryEnvironment: "staging" });
+    expect(settings(REQUIRED, { PARSEC_SENTRY_URL: dsn }).sentryUrl).toBe(dsn);
+    expect(settings(REQUIRED, { PARSEC_SENTRY_DSN: dsn, PARSEC_SENTRY_ENVIRONMENT: "qa" })).toMatchObject({ sentryUrl: dsn, sentryEnvironment: "qa" });
+    expect(settings([...REQUIRED, `--sentry-url=${dsn}`], { PARSEC_SENTRY_URL: "https://a@b/1", PARSEC_SENTRY_DSN: "https://c@d/2" }).sentryUrl).toBe(dsn);
+  });
+});
+
+describe("--dev", () => {
+  it("implies --debug --db=MOCKED --blockstore=MOCKED --administration-token=s3cr3t", () => {
+    expect(settings(["--dev"])).toMatchObject({ debug: true, db: { type: "MOCKED" }, blockstore: { type: "MOCKED" }, administrationToken: "s3cr3t" });
+  });
+
+  it("yields to flags given explicitly", () => {
+    const s = settings(["--dev", "--db=postgresql://db/parsec", "-b", "POSTGRESQL", "--administration-token=mine", "--no-debug"]);
+    expect(s).toMatchObject({ debug: false, db: { type: "POSTGRESQL" }, blockstore: { type: "POSTGRESQL" }, administrationToken: "mine" });
+  });
+
+  it("wins over the environment, like the flags it stands for", () => {
+    const s = settings(["--dev"], { PARSEC_DB: "postgresql://db/parsec", PARSEC_BLOCKSTORE: "POSTGRESQL", PARSEC_ADMINISTRATION_TOKEN: "env", PARSEC_DEBUG: "false" });
+    expect(s).toMatchObject({ debug: true, db: { type: "MOCKED" }, blockstore: { type: "MOCKED" }, administrationToken: "s3cr3t" });
+  });
+
+  it("leaves the other settings to the environment", () => {
+    expect(settings(["--dev"], { PARSEC_PORT: "0", PARSEC_HOST: "0.0.0.0" })).toMatchObject({ port: 0, host: "0.0.0.0" });
+  });
+});
+
+describe("PARSEC_CMD_ARGS", () => {
+  it("adds arguments, expanding $VAR and ${VAR} and honouring quotes", () => {
+    const s = settings([], {
+      PARSEC_CMD_ARGS: '--db=$DB_URL --host ${HOST} --administration-token "my token" -b \'s3::r:b:k:$ecret\'',
+      DB_URL: "postgresql://u:p@db:5432/parsec",
+      HOST: "0.0.0.0",
+    });
+    expect(s.db).toMatchObject({ type: "POSTGRESQL", url: "postgresql://u:p@db:5432/parsec" });
+    expect(s.host).toBe("0.0.0.0");
+    expect(s.administrationToken).toBe("my token");
+    expect(s.blockstore).toMatchObject({ type: "S3", secret: "$ecret" });
+  });
+
+  it("is appended after the real command line: it wins for single values and adds RAID nodes", () => {
+    const s = settings([...REQUIRED, "--port=1", "-b", "RAID1:0:MOCKED"].filter((a) => a !== "--blockstore=MOCKED"), { PARSEC_CMD_ARGS: "--port=2 -b RAID1:1:POSTGRESQL" });
+    expect(s.port).toBe(2);
+    expect(s.blockstore).toEqual({ type: "RAID1", nodes: [{ type: "MOCKED" }, { type: "POSTGRESQL" }] });
+  });
+
+  it("counts as the command line, so it wins over PARSEC_* variables", () => {
+    expect(settings(REQUIRED, { PARSEC_CMD_ARGS: "--port=2", PARSEC_PORT: "3" }).port).toBe(2);
+  });
+
+  it("can turn on --dev", () => {
+    expect(settings([], { PARSEC_CMD_ARGS: "--dev" }).administrationToken).toBe("s3cr3t");
+  });
+
+  it("reports an unterminated quote and unknown options", () => {
+    expect(rejection(REQUIRED, { PARSEC_CMD_ARGS: "--host='x" })).toMatch(/PARSEC_CMD_ARGS: unterminated single quote/);
+    expect(rejection(REQUIRED, { PARSEC_CMD_ARGS: "--bogus=1" })).toMatch(/--bogus/);
+  });
+});
+
+describe("invalid settings are rejected, naming the setting", () => {
+  const dir = mkdtempSync(join(tmpdir(), "parsec-cli-"));
+  const key = join(dir, "key.pem");
+  const cert = join(dir, "cert.pem");
+  writeFileSync(key, "key");
+  writeFileSync(cert, "cert");
+
+  it("accepts a TLS key and certificate that exist", () => {
+    expect(settings([...REQUIRED, `--ssl-keyfile=${key}`], { PARSEC_SSL_CERTFILE: cert }).tls).toEqual({ keyFile: key, certFile: cert });
+  });
+
+  it.each<[string, string[], Env, RegExp]>([
+    ["port not a number", ["--port=http"], {}, /'--port'.*`http` is not an integer between 0 and 65535/],
+    ["port too large", ["--port=65536"], {}, /'--port'/],
+    ["negative port", ["--port=-1"], {}, /'--port'/],
+    ["port from env", [], { PARSEC_PORT: "1.5" }, /'--port' \(from PARSEC_PORT\)/],
+    ["db neither MOCKED nor PostgreSQL", ["--db=mysql://db/parsec"], {}, /'--db'.*`mysql:` URLs are not supported/],
+    ["db not a URL", ["--db=parsec"], {}, /'--db'.*neither `MOCKED` nor a URL/],
+    ["db from env", [], { PARSEC_DB: "sqlite:///x" }, /'--db' \(from PARSEC_DB\)/],
+    ["min connections above max", ["--db-min-connections=8"], {}, /'--db-min-connections'.*8 is greater than --db-max-connections \(7\)/],
+    ["min above max from env", [], { PARSEC_DB_MIN_CONNECTIONS: "3", PARSEC_DB_MAX_CONNECTIONS: "2" }, /PARSEC_DB_MIN_CONNECTIONS.*3 is greater/],
+    ["zero max connections", ["--db-max-connections=0"], {}, /'--db-max-connections'/],
+    ["bad log level", ["--log-level=CRITICALLY"], {}, /'--log-level'.*not one of DEBUG, INFO, WARNING, ERROR/],
+    ["bad log level from env", [], { PARSEC_LOG_LEVEL: "trace" }, /'--log-level' \(from PARSEC_LOG_LEVEL\)/],
+    ["bad log format", ["-f", "xml"], {}, /'--log-format'.*not one of CONSOLE, JSON/],
+    ["ssl key without certificate", [`--ssl-keyfile=${key}`], {}, /'--ssl-certfile'.*together with --ssl-keyfile/],
+    ["ssl certificate without key", [], { PARSEC_SSL_CERTFILE: cert }, /'--ssl-keyfile'.*together with --ssl-certfile/],
+    ["missing ssl file", [`--ssl-keyfile=${join(dir, "nope.pem")}`, `--ssl-certfile=${cert}`], {}, /'--ssl-keyfile'.*does not exist/],
+    ["ssl file is a directory", [`--ssl-keyfile=${key}`, `--ssl-certfile=${dir}`], {}, /'--ssl-certfile'.*not a regular file/],
+    ["bad boolean env", [], { PARSEC_SPONTANEOUS_ORGANIZATION_BOOTSTRAP: "maybe" }, /'--spontaneous-organization-bootstrap' \(from PARSEC_SPONTANEOUS_ORGANIZATION_BOOTSTRAP\).*not a boolean/],
+    ["bad debug env", [], { PARSEC_DEBUG: "2" }, /'--debug' \(from PARSEC_DEBUG\)/],
+    ["bad blockstore", ["-b", "MOCKED", "-b", "POSTGRESQL"], {}, /'--blockstore'.*only allowed as RAID/],
+    ["bad blockstore from env", [], { PARSEC_BLOCKSTORE: "s3:x" }, /'--blockstore' \(from PARSEC_BLOCKSTORE\).*S3/],
+    ["bad sentry url", ["--sentry-url=not a dsn"], {}, /'--sentry-url'.*Sentry DSN/],
+    ["conflicting sentry env vars", [], { PARSEC_SENTRY_URL: "https://a@b/1", PARSEC_SENTRY_DSN: "https://c@d/2" }, /PARSEC_SENTRY_URL and PARSEC_SENTRY_DSN/],
+    ["empty host", ["--host= "], {}, /'--host'.*must not be empty/],
+    ["unknown option", ["--email-host=smtp"], {}, /--email-host/],
+  ])("%s", (_, argv, env, message) => {
+    expect(rejection(withRequired(argv, env), env)).toMatch(message);
+  });
+
+  it("lists every missing required setting with its environment variable", () => {
+    const error = rejection([]);
+    expect(error).toMatch(/Missing setting '--db' \(or environment variable PARSEC_DB\)/);
+    expect(error).toMatch(/Missing setting '--blockstore' \(or environment variable PARSEC_BLOCKSTORE\)/);
+    expect(error).toMatch(/Missing setting '--administration-token' \(or environment variable PARSEC_ADMINISTRATION_TOKEN\)/);
+  });
+
+  it("reports several problems at once", () => {
+    expect(rejection([...REQUIRED, "--port=x", "--log-format=xml"]).split("\n")).toHaveLength(2);
+  });
+});

@@ -1,0 +1,288 @@
+import { createHash, randomBytes } from "node:crypto";
+import { MemoryEventBus } from "../../src/adapters/events/memory/index.js";
+import { createMemoryPersistence } from "../../src/adapters/persistence/memory/index.js";
+import { CryptoRandom } from "../../src/adapters/system/index.js";
+import {
+  createApplication,
+  type Application,
+  type ApplicationConfig,
+  type ApplicationDeps,
+  type AuthenticatedSession,
+  type BootstrapOrganizationInput,
+} from "../../src/application/index.js";
+import type { BackendEvent, Clock, RandomSource } from "../../src/application/ports/index.js";
+import { CHALLENGE_SIZE } from "../../src/domain/handshake/index.js";
+import {
+  DeviceID,
+  InvitationToken,
+  OrganizationID,
+  UserID,
+  type HumanHandle,
+  type InvitationType,
+  type UserProfile,
+} from "../../src/domain/ids.js";
+import type { Invitation } from "../../src/domain/invite/index.js";
+import { DEFAULT_ORGANIZATION_SETTINGS, type OrganizationDefaults } from "../../src/domain/organization/index.js";
+import { pack } from "../../src/domain/serialization/msgpack.js";
+import { DateTime } from "../../src/domain/time.js";
+import { deviceCertificate, ed25519Sign, randomEd25519, userCertificate } from "./certificates.js";
+
+/**
+ * An {@link Application} on memory adapters for use-case tests: a controllable clock, deterministic or real
+ * randomness, config overrides, and helpers to bootstrap an organization with freshly generated keys.
+ */
+
+/** Default start of the {@link FakeClock}: 2024-01-01T00:00:00Z. */
+export const FAKE_CLOCK_START = DateTime.parseRfc3339("2024-01-01T00:00:00Z")!;
+
+/** A {@link Clock} that only moves when told to. */
+export class FakeClock implements Clock {
+  constructor(private current: DateTime = FAKE_CLOCK_START) {}
+
+  now(): DateTime {
+    return this.current;
+  }
+
+  set(dt: DateTime): void {
+    this.current = dt;
+  }
+
+  /** Moves the clock by `seconds` (fractional or negative allowed). */
+  advance(seconds: number): void {
+    this.current = this.current.addSeconds(seconds);
+  }
+}
+
+/** Deterministic {@link RandomSource}: SHA-256 in counter mode over a seed (two instances with one seed agree). */
+export class SeededRandom implements RandomSource {
+  private counter = 0;
+
+  constructor(private readonly seed: string = "parsec-test-seed") {}
+
+  bytes(size: number): Buffer {
+    const blocks: Buffer[] = [];
+    for (let produced = 0; produced < size; produced += 32)
+      blocks.push(createHash("sha256").update(this.seed).update(`:${this.counter++}`).digest());
+    return Buffer.concat(blocks).subarray(0, size);
+  }
+}
+
+export interface TestAppOptions {
+  /** Start of the fake clock (ignored when `clock` is given). */
+  readonly start?: DateTime;
+  readonly clock?: FakeClock;
+  /** `"deterministic"` (default, {@link SeededRandom}), `"real"` (the OS CSPRNG) or any source. */
+  readonly random?: "deterministic" | "real" | RandomSource;
+  readonly seed?: string;
+  readonly spontaneousOrganizationBootstrap?: boolean;
+  readonly debug?: boolean;
+  readonly organizationDefaults?: Partial<OrganizationDefaults>;
+  /** Replaces some ports after the memory ones are built (e.g. a failing repository). */
+  readonly overrides?: (deps: ApplicationDeps) => Partial<ApplicationDeps>;
+}
+
+/** What {@link buildTestApp} returns: the application plus handles on its adapters. */
+export interface TestApp {
+  readonly app: Application;
+  readonly deps: ApplicationDeps;
+  readonly clock: FakeClock;
+  readonly events: MemoryEventBus;
+  /** Every event delivered on the bus since the app was built, in order. */
+  readonly published: BackendEvent[];
+  readonly persistence: ReturnType<typeof createMemoryPersistence>;
+}
+
+/** Builds an {@link Application} on memory adapters. */
+export const buildTestApp = (options: TestAppOptions = {}): TestApp => {
+  const clock = options.clock ?? new FakeClock(options.start);
+  const persistence = createMemoryPersistence(() => clock.now());
+  const events = new MemoryEventBus((err) => {
+    throw err;
+  });
+  const published: BackendEvent[] = [];
+  events.subscribe((event) => published.push(event));
+  const random =
+    options.random === "real" ? new CryptoRandom() : options.random === undefined || options.random === "deterministic" ? new SeededRandom(options.seed) : options.random;
+  const config: ApplicationConfig = {
+    organizationDefaults: { ...DEFAULT_ORGANIZATION_SETTINGS, ...options.organizationDefaults },
+    spontaneousOrganizationBootstrap: options.spontaneousOrganizationBootstrap ?? false,
+    debug: options.debug ?? false,
+  };
+  const base: ApplicationDeps = {
+    uow: persistence.uow,
+    organizations: persistence.organizations,
+    users: persistence.users,
+    invitations: persistence.invitations,
+    events,
+    clock,
+    random,
+    config,
+  };
+  const deps: ApplicationDeps = { ...base, ...options.overrides?.(base) };
+  return { app: createApplication(deps), deps, clock, events, published, persistence };
+};
+
+/** Parses a raw identifier or throws (test inputs are known to be valid). */
+export const orgId = (raw: string): OrganizationID => {
+  const r = OrganizationID.parse(raw);
+  if (!r.ok) throw new Error(r.error);
+  return r.value;
+};
+export const deviceId = (raw: string): DeviceID => {
+  const r = DeviceID.parse(raw);
+  if (!r.ok) throw new Error(r.error);
+  return r.value;
+};
+export const userId = (raw: string): UserID => {
+  const r = UserID.parse(raw);
+  if (!r.ok) throw new Error(r.error);
+  return r.value;
+};
+
+/** An Ed25519 key pair as raw 32-byte seed and verify key. */
+export type Ed25519KeyPair = ReturnType<typeof randomEd25519>;
+
+/** Identity of the first user of a bootstrap; every field has a default. */
+export interface BootstrapIdentity {
+  readonly userId?: string;
+  readonly deviceName?: string;
+  readonly humanHandle?: HumanHandle | null;
+  readonly deviceLabel?: string | null;
+  readonly profile?: UserProfile;
+  /** Certificates' timestamp (default: the clock's now). */
+  readonly timestamp?: DateTime;
+  readonly rootKey?: Ed25519KeyPair;
+  readonly deviceKey?: Ed25519KeyPair;
+}
+
+/** The four certificates of a bootstrap and the keys behind them. */
+export interface BootstrapMaterial {
+  readonly rootKey: Ed25519KeyPair;
+  readonly deviceKey: Ed25519KeyPair;
+  /** X25519 public key of the user (random bytes: the server never uses it). */
+  readonly userPublicKey: Buffer;
+  readonly userId: UserID;
+  readonly deviceId: DeviceID;
+  readonly humanHandle: HumanHandle | null;
+  readonly deviceLabel: string | null;
+  readonly timestamp: DateTime;
+  /** The request fields, minus organization id and token. */
+  readonly request: Omit<BootstrapOrganizationInput, "organizationId" | "bootstrapToken">;
+}
+
+/** Signs a valid set of bootstrap certificates with fresh (or given) root and device keys. */
+export const bootstrapMaterial = (timestampDefault: DateTime, identity: BootstrapIdentity = {}): BootstrapMaterial => {
+  const rootKey = identity.rootKey ?? randomEd25519();
+  const deviceKey = identity.deviceKey ?? randomEd25519();
+  const uid = userId(identity.userId ?? "alice");
+  const did = deviceId(`${uid}@${identity.deviceName ?? "dev1"}`);
+  const humanHandle = identity.humanHandle === undefined ? { email: `${uid}@example.com`, label: `User ${uid}` } : identity.humanHandle;
+  const deviceLabel = identity.deviceLabel === undefined ? `Laptop of ${uid}` : identity.deviceLabel;
+  const timestamp = identity.timestamp ?? timestampDefault;
+  const userPublicKey = randomEd25519().verifyKey;
+  const profile = identity.profile ?? "ADMIN";
+  const user = { author: null, timestamp, userId: uid, publicKey: userPublicKey, profile };
+  const device = { author: null, timestamp, deviceId: did, verifyKey: deviceKey.verifyKey };
+  return {
+    rootKey,
+    deviceKey,
+    userPublicKey,
+    userId: uid,
+    deviceId: did,
+    humanHandle,
+    deviceLabel,
+    timestamp,
+    request: {
+      rootVerifyKey: rootKey.verifyKey,
+      userCertificate: userCertificate(rootKey.signingKey, { ...user, humanHandle }),
+      redactedUserCertificate: userCertificate(rootKey.signingKey, { ...user, humanHandle: null }),
+      deviceCertificate: deviceCertificate(rootKey.signingKey, { ...device, deviceLabel }),
+      redactedDeviceCertificate: deviceCertificate(rootKey.signingKey, { ...device, deviceLabel: null }),
+      sequesterAuthorityCertificate: null,
+    },
+  };
+};
+
+/** A bootstrapped organization and the secrets of its first device. */
+export interface BootstrappedOrganization extends BootstrapMaterial {
+  readonly organizationId: OrganizationID;
+  readonly bootstrapToken: string;
+}
+
+/**
+ * Creates `organizationId` through the administration use case (skipped with `spontaneous`, which bootstraps with
+ * the empty token) and bootstraps it with fresh keys; throws unless both succeed.
+ */
+export const bootstrapOrganization = async (
+  t: TestApp,
+  organizationId: string = "CoolOrg",
+  identity: BootstrapIdentity & { readonly spontaneous?: boolean } = {},
+): Promise<BootstrappedOrganization> => {
+  const id = orgId(organizationId);
+  let bootstrapToken = "";
+  if (!identity.spontaneous) {
+    const created = await t.app.createOrganization({ organizationId: id });
+    if (created.kind !== "ok") throw new Error(`createOrganization(${organizationId}): ${created.kind}`);
+    bootstrapToken = created.bootstrapToken;
+  }
+  const material = bootstrapMaterial(t.clock.now(), identity);
+  const outcome = await t.app.bootstrapOrganization({ organizationId: id, bootstrapToken, ...material.request });
+  if (outcome.kind !== "ok") throw new Error(`bootstrapOrganization(${organizationId}): ${JSON.stringify(outcome)}`);
+  return { ...material, organizationId: id, bootstrapToken };
+};
+
+/** A fresh 48-byte handshake challenge. */
+export const newChallenge = (): Buffer => randomBytes(CHALLENGE_SIZE);
+
+/**
+ * The `answer` of an AUTHENTICATED handshake: `signature ‖ payload` where the payload is
+ * `msgpack({type: "signed_answer", answer: challenge})` (clients 2.5+ and 3.x) or the raw challenge (2.0–2.4).
+ */
+export const signChallenge = (signingKey: Uint8Array, challenge: Uint8Array, form: "signed_answer" | "raw" = "signed_answer"): Buffer => {
+  const payload = form === "raw" ? Buffer.from(challenge) : pack({ type: "signed_answer", answer: Buffer.from(challenge) });
+  return Buffer.concat([ed25519Sign(signingKey, payload), payload]);
+};
+
+/** Authenticates the first device of `org` (2.x client) and returns its session; throws on failure. */
+export const authenticate = async (t: TestApp, org: BootstrappedOrganization): Promise<AuthenticatedSession> => {
+  const challenge = newChallenge();
+  const outcome = await t.app.authenticateDevice({
+    organizationId: org.organizationId,
+    deviceId: org.deviceId,
+    rootVerifyKey: org.rootKey.verifyKey,
+    answer: signChallenge(org.deviceKey.signingKey, challenge),
+    clientApiVersion: { major: 2, revision: 5 },
+    challenge,
+  });
+  if (outcome.kind !== "ok") throw new Error(`authenticateDevice: ${outcome.kind}`);
+  return outcome.session;
+};
+
+/** Marks `user` revoked on `on` directly in the memory store (user_revoke is not a use case yet). */
+export const revokeUserInStore = (t: TestApp, organizationId: OrganizationID, user: UserID, on: DateTime): void => {
+  const data = t.persistence.store.organizations.get(organizationId);
+  const found = data?.users.get(user);
+  if (!data || !found) throw new Error(`no user ${user} in ${organizationId}`);
+  data.users.set(user, { ...found, revokedOn: on });
+};
+
+/** Saves an invitation through the memory repository (invite_new is not a use case yet). */
+export const seedInvitation = async (
+  t: TestApp,
+  organizationId: OrganizationID,
+  fields: Partial<Invitation> & { readonly greeterUserId: UserID },
+): Promise<Invitation> => {
+  const token = InvitationToken.parse(t.deps.random.bytes(16).toString("hex"));
+  if (!token.ok) throw new Error(token.error);
+  const invitation: Invitation = {
+    token: token.value,
+    type: "USER" satisfies InvitationType,
+    claimerEmail: "zack@example.com",
+    createdOn: t.clock.now(),
+    status: "IDLE",
+    deleted: null,
+    ...fields,
+  };
+  await t.persistence.invitations.save(organizationId, invitation);
+  return invitation;
+};
