@@ -89,6 +89,8 @@ export interface TestApp {
   readonly events: MemoryEventBus;
   /** Every event delivered on the bus since the app was built, in order. */
   readonly published: BackendEvent[];
+  /** Errors thrown by bus listeners (the bus isolates them). */
+  readonly listenerErrors: unknown[];
   readonly persistence: ReturnType<typeof createMemoryPersistence>;
 }
 
@@ -96,9 +98,8 @@ export interface TestApp {
 export const buildTestApp = (options: TestAppOptions = {}): TestApp => {
   const clock = options.clock ?? new FakeClock(options.start);
   const persistence = createMemoryPersistence(() => clock.now());
-  const events = new MemoryEventBus((err) => {
-    throw err;
-  });
+  const listenerErrors: unknown[] = [];
+  const events = new MemoryEventBus((err) => listenerErrors.push(err));
   const published: BackendEvent[] = [];
   events.subscribe((event) => published.push(event));
   const random =
@@ -119,7 +120,7 @@ export const buildTestApp = (options: TestAppOptions = {}): TestApp => {
     config,
   };
   const deps: ApplicationDeps = { ...base, ...options.overrides?.(base) };
-  return { app: createApplication(deps), deps, clock, events, published, persistence };
+  return { app: createApplication(deps), deps, clock, events, published, listenerErrors, persistence };
 };
 
 /** Parses a raw identifier or throws (test inputs are known to be valid). */

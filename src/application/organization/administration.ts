@@ -61,17 +61,20 @@ export const getOrganization =
   };
 
 /**
- * Changes an organization's settings (`PATCH /administration/organizations/<id>`).
- * Expiring an organization publishes `organization.expired` so that its open sessions are closed.
+ * Changes an organization's settings (`PATCH /administration/organizations/<id>`), atomically with
+ * respect to bootstrap. Expiring an organization publishes `organization.expired` so that its open
+ * sessions are closed.
  */
 export const patchOrganization =
-  (deps: Pick<ApplicationDeps, "organizations" | "events">) =>
-  async (id: OrganizationID, patch: OrganizationPatch): Promise<{ kind: "ok" } | { kind: "not_found" }> => {
-    const result = await deps.organizations.update(id, patch);
-    if (result === "not_found") return { kind: "not_found" };
-    if (patch.isExpired === true) deps.events.publish({ type: "organization.expired", organizationId: id });
-    return { kind: "ok" };
-  };
+  (deps: Pick<ApplicationDeps, "uow" | "organizations" | "events">) =>
+  (id: OrganizationID, patch: OrganizationPatch): Promise<{ kind: "ok" } | { kind: "not_found" }> =>
+    deps.uow.run(id, async (tx) => {
+      const organization = await deps.organizations.get(id, tx);
+      if (!organization) return { kind: "not_found" };
+      await deps.organizations.save(tx, applyPatch(organization, patch));
+      if (patch.isExpired === true) deps.events.publish({ type: "organization.expired", organizationId: id }, tx);
+      return { kind: "ok" };
+    });
 
 /** Usage figures of one organization (`GET /administration/organizations/<id>/stats`, `organization_stats`). */
 export const organizationStats =

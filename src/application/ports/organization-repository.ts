@@ -1,5 +1,5 @@
 import type { OrganizationID } from "../../domain/ids.js";
-import type { Organization, OrganizationPatch, OrganizationStats } from "../../domain/organization/index.js";
+import type { Organization, OrganizationStats } from "../../domain/organization/index.js";
 import type { DateTime } from "../../domain/time.js";
 import type { Tx } from "./unit-of-work.js";
 
@@ -11,8 +11,6 @@ export interface OrganizationRepository {
   list(): Promise<readonly Organization[]>;
   /** Inserts, or replaces a not-yet-bootstrapped organization of the same id. */
   save(tx: Tx, organization: Organization): Promise<void>;
-  /** Applies a patch; `not_found` when unknown. */
-  update(id: OrganizationID, patch: OrganizationPatch): Promise<"ok" | "not_found">;
   /** Usage figures as of `at` (default now): users, realms, data and metadata sizes in bytes. */
   stats(id: OrganizationID, at?: DateTime): Promise<OrganizationStats>;
 }

@@ -1,6 +1,6 @@
 import type { OrganizationRepository, Tx } from "../../../application/ports/index.js";
 import type { OrganizationID, UserProfile } from "../../../domain/ids.js";
-import { applyPatch, type Organization, type OrganizationPatch, type OrganizationStats } from "../../../domain/organization/index.js";
+import type { Organization, OrganizationStats } from "../../../domain/organization/index.js";
 import type { DateTime } from "../../../domain/time.js";
 import type { MemoryStore } from "./store.js";
 import type { MemoryTx } from "./unit-of-work.js";
@@ -30,13 +30,6 @@ export class MemoryOrganizationRepository implements OrganizationRepository {
       this.store.organizations.set(organization.id, { organization, users: new Map(), devices: new Map(), invitations: new Map() });
       (tx as MemoryTx).onRollback(() => this.store.organizations.delete(organization.id));
     }
-  }
-
-  async update(id: OrganizationID, patch: OrganizationPatch): Promise<"ok" | "not_found"> {
-    const data = this.store.organizations.get(id);
-    if (!data) return "not_found";
-    data.organization = applyPatch(data.organization, patch);
-    return "ok";
   }
 
   async stats(id: OrganizationID, at?: DateTime): Promise<OrganizationStats> {

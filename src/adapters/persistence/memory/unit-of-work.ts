@@ -15,9 +15,17 @@ export class MemoryTx implements Tx {
     this.undoSteps.push(undo);
   }
 
-  /** @internal */
+  /** @internal Runs every commit callback, then rethrows the first error one of them threw (the commit stands). */
   commit(): void {
-    for (const callback of this.commitCallbacks) callback();
+    let failure: { error: unknown } | null = null;
+    for (const callback of this.commitCallbacks) {
+      try {
+        callback();
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+    if (failure) throw failure.error;
   }
 
   /** @internal */
@@ -42,12 +50,15 @@ export class MemoryUnitOfWork implements UnitOfWork {
     await previous;
     const tx = new MemoryTx();
     try {
-      const result = await work(tx);
+      let result: T;
+      try {
+        result = await work(tx);
+      } catch (err) {
+        tx.rollback();
+        throw err;
+      }
       tx.commit();
       return result;
-    } catch (err) {
-      tx.rollback();
-      throw err;
     } finally {
       release();
       if (this.tails.get(organizationId) === tail) this.tails.delete(organizationId);

@@ -30,8 +30,9 @@ interface Connection extends LiveConnection {
 
 /**
  * Mounts `GET /ws`: challenge on open, handshake answer, then a strict request/reply loop in which a
- * new request aborts a waiting one. Oversized frames close the connection with 1009; text frames
- * are answered by the engine (Parsec answers them with `invalid_msg_format`).
+ * new request aborts a waiting one. A frame over `maxFrameBytes` makes uWebSockets.js drop the connection
+ * at once, without a close frame (clients see 1006); text frames are answered by the engine (Parsec
+ * answers them with `invalid_msg_format`).
  */
 export const mountWebSocket = (
   app: TemplatedApp,
