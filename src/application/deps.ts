@@ -1,8 +1,11 @@
+import type { BackendAddr } from "../domain/backend-addr.js";
 import type { OrganizationDefaults } from "../domain/organization/index.js";
 import type {
   Clock,
+  EmailSender,
   EventBus,
   InvitationRepository,
+  MessageRepository,
   OrganizationRepository,
   RandomSource,
   UnitOfWork,
@@ -17,6 +20,10 @@ export interface ApplicationConfig {
   readonly spontaneousOrganizationBootstrap: boolean;
   /** Debug mode (the `ping` command is served only then, as in Parsec). */
   readonly debug: boolean;
+  /** Address clients use to reach this server, put in invitation emails; null when not configured. */
+  readonly backendAddr: BackendAddr | null;
+  /** Language of the emails sent by the server. */
+  readonly emailLanguage: "en" | "fr";
 }
 
 /** Every driven port the use cases need, handed over by the composition root. */
@@ -25,6 +32,8 @@ export interface ApplicationDeps {
   readonly organizations: OrganizationRepository;
   readonly users: UserRepository;
   readonly invitations: InvitationRepository;
+  readonly messages: MessageRepository;
+  readonly email: EmailSender;
   readonly events: EventBus;
   readonly clock: Clock;
   readonly random: RandomSource;

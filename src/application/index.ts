@@ -2,7 +2,10 @@ import type { ApplicationDeps } from "./deps.js";
 import { createOrganization, getOrganization, organizationStats, patchOrganization, serverStats } from "./organization/administration.js";
 import { bootstrapOrganization } from "./organization/bootstrap.js";
 import { organizationConfig } from "./organization/config.js";
+import { inviteUseCases } from "./invite/index.js";
+import { messageUseCases } from "./message/index.js";
 import { ping } from "./ping/ping.js";
+import { userUseCases } from "./user/index.js";
 import { admitInvited, authenticateDevice } from "./session/handshake.js";
 
 export type { ApplicationConfig, ApplicationDeps } from "./deps.js";
@@ -27,6 +30,9 @@ export const createApplication = (deps: ApplicationDeps) => ({
   authenticateDevice: authenticateDevice(deps),
   admitInvited: admitInvited(deps),
   ping: ping(deps),
+  ...userUseCases(deps),
+  ...inviteUseCases(deps),
+  ...messageUseCases(deps),
 });
 
 /** The application as driving adapters see it. */

@@ -50,7 +50,10 @@ export const startBackend = async (settings: BackendSettings, deps: { logger: Lo
       organizationDefaults: DEFAULT_ORGANIZATION_SETTINGS,
       spontaneousOrganizationBootstrap: settings.spontaneousOrganizationBootstrap,
       debug: settings.debug,
+      backendAddr: null,
+      emailLanguage: "en",
     },
+    email: { send: async () => ({ ok: false, reason: "no email sender is configured" }) },
   });
   const engine = createWireEngine(application);
   const server = await startUwsServer(

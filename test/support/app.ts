@@ -10,7 +10,8 @@ import {
   type AuthenticatedSession,
   type BootstrapOrganizationInput,
 } from "../../src/application/index.js";
-import type { BackendEvent, Clock, RandomSource } from "../../src/application/ports/index.js";
+import type { BackendEvent, Clock, EmailSender, OutgoingEmail, RandomSource } from "../../src/application/ports/index.js";
+import type { BackendAddr } from "../../src/domain/backend-addr.js";
 import { CHALLENGE_SIZE } from "../../src/domain/handshake/index.js";
 import {
   DeviceID,
@@ -77,6 +78,11 @@ export interface TestAppOptions {
   readonly spontaneousOrganizationBootstrap?: boolean;
   readonly debug?: boolean;
   readonly organizationDefaults?: Partial<OrganizationDefaults>;
+  /** Address put in invitation URLs (default `parsec://parsec.example.com`); null when unconfigured. */
+  readonly backendAddr?: BackendAddr | null;
+  readonly emailLanguage?: "en" | "fr";
+  /** Email sender; by default one that records every email in {@link TestApp.sentEmails}. */
+  readonly email?: EmailSender;
   /** Replaces some ports after the memory ones are built (e.g. a failing repository). */
   readonly overrides?: (deps: ApplicationDeps) => Partial<ApplicationDeps>;
 }
@@ -92,6 +98,8 @@ export interface TestApp {
   /** Errors thrown by bus listeners (the bus isolates them). */
   readonly listenerErrors: unknown[];
   readonly persistence: ReturnType<typeof createMemoryPersistence>;
+  /** Emails handed to the default recording sender, in order. */
+  readonly sentEmails: OutgoingEmail[];
 }
 
 /** Builds an {@link Application} on memory adapters. */
@@ -108,19 +116,30 @@ export const buildTestApp = (options: TestAppOptions = {}): TestApp => {
     organizationDefaults: { ...DEFAULT_ORGANIZATION_SETTINGS, ...options.organizationDefaults },
     spontaneousOrganizationBootstrap: options.spontaneousOrganizationBootstrap ?? false,
     debug: options.debug ?? false,
+    backendAddr: options.backendAddr === undefined ? { hostname: "parsec.example.com", port: null, useSsl: true } : options.backendAddr,
+    emailLanguage: options.emailLanguage ?? "en",
+  };
+  const sentEmails: OutgoingEmail[] = [];
+  const email: EmailSender = options.email ?? {
+    send: async (message) => {
+      sentEmails.push(message);
+      return { ok: true };
+    },
   };
   const base: ApplicationDeps = {
     uow: persistence.uow,
     organizations: persistence.organizations,
     users: persistence.users,
     invitations: persistence.invitations,
+    messages: persistence.messages,
+    email,
     events,
     clock,
     random,
     config,
   };
   const deps: ApplicationDeps = { ...base, ...options.overrides?.(base) };
-  return { app: createApplication(deps), deps, clock, events, published, listenerErrors, persistence };
+  return { app: createApplication(deps), deps, clock, events, published, listenerErrors, persistence, sentEmails };
 };
 
 /** Parses a raw identifier or throws (test inputs are known to be valid). */

@@ -16,7 +16,16 @@ export type BackendEvent =
       readonly token: InvitationToken;
       readonly status: InvitationStatus;
     }
-  | { readonly type: "organization.expired"; readonly organizationId: OrganizationID };
+  | { readonly type: "organization.expired"; readonly organizationId: OrganizationID }
+  | {
+      readonly type: "message.received";
+      readonly organizationId: OrganizationID;
+      readonly author: DeviceID;
+      readonly recipient: UserID;
+      /** 1-based index of the message in the recipient's inbox. */
+      readonly index: number;
+    }
+  | { readonly type: "invite.conduit_updated"; readonly organizationId: OrganizationID; readonly token: InvitationToken };
 
 /** Stop receiving events. */
 export type Unsubscribe = () => void;

@@ -5,3 +5,5 @@ export type * from "./events.js";
 export type * from "./organization-repository.js";
 export type * from "./user-repository.js";
 export type * from "./invitation-repository.js";
+export type * from "./message-repository.js";
+export type * from "./email.js";

@@ -1,5 +1,6 @@
 import type { DateTime } from "../../../domain/time.js";
 import { MemoryInvitationRepository } from "./invitation-repository.js";
+import { MemoryMessageRepository } from "./message-repository.js";
 import { MemoryOrganizationRepository } from "./organization-repository.js";
 import { MemoryStore } from "./store.js";
 import { MemoryUnitOfWork } from "./unit-of-work.js";
@@ -10,6 +11,7 @@ export { MemoryUnitOfWork, MemoryTx } from "./unit-of-work.js";
 export { MemoryOrganizationRepository } from "./organization-repository.js";
 export { MemoryUserRepository } from "./user-repository.js";
 export { MemoryInvitationRepository } from "./invitation-repository.js";
+export { MemoryMessageRepository } from "./message-repository.js";
 
 /** Every memory persistence adapter, sharing one store. `now` dates the statistics. */
 export const createMemoryPersistence = (now: () => DateTime) => {
@@ -20,5 +22,6 @@ export const createMemoryPersistence = (now: () => DateTime) => {
     organizations: new MemoryOrganizationRepository(store, now),
     users: new MemoryUserRepository(store),
     invitations: new MemoryInvitationRepository(store),
+    messages: new MemoryMessageRepository(store),
   };
 };

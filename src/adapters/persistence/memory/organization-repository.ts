@@ -27,7 +27,7 @@ export class MemoryOrganizationRepository implements OrganizationRepository {
       previous.organization = organization;
       (tx as MemoryTx).onRollback(() => (previous.organization = before));
     } else {
-      this.store.organizations.set(organization.id, { organization, users: new Map(), devices: new Map(), invitations: new Map() });
+      this.store.organizations.set(organization.id, { organization, users: new Map(), devices: new Map(), invitations: new Map(), messages: new Map() });
       (tx as MemoryTx).onRollback(() => this.store.organizations.delete(organization.id));
     }
   }

@@ -1,5 +1,6 @@
-import type { OrganizationID } from "../../../domain/ids.js";
+import type { OrganizationID, UserID } from "../../../domain/ids.js";
 import type { Invitation } from "../../../domain/invite/index.js";
+import type { Message } from "../../../domain/message/index.js";
 import type { Organization } from "../../../domain/organization/index.js";
 import type { Device, User } from "../../../domain/user/index.js";
 
@@ -9,6 +10,8 @@ export interface MemoryOrganizationData {
   readonly users: Map<string, User>;
   readonly devices: Map<string, Device>;
   readonly invitations: Map<string, Invitation>;
+  /** Inbox of each user, oldest first. */
+  readonly messages: Map<UserID, Message[]>;
 }
 
 /** The shared in-memory state behind every memory repository (one per server process). */

@@ -1,6 +1,9 @@
+import { inviteClaimerHandlers, inviteGreeterHandlers } from "./invite.js";
+import { messageHandlers } from "./message.js";
 import { organizationBootstrap, organizationConfig, organizationStats } from "./organization.js";
 import { authenticatedPing, invitedPing } from "./ping.js";
 import type { HandlerTable } from "./types.js";
+import { userHandlers } from "./user.js";
 
 export type { Handler, HandlerContext, HandlerTable, SessionOf } from "./types.js";
 
@@ -12,9 +15,13 @@ export const handlerTables = (options: { debug: boolean }) => ({
   authenticated: {
     organization_config: organizationConfig,
     organization_stats: organizationStats,
+    ...userHandlers,
+    ...inviteGreeterHandlers,
+    ...messageHandlers,
     ...(options.debug && { ping: authenticatedPing }),
   } satisfies HandlerTable<"authenticated"> as HandlerTable<"authenticated">,
   invited: {
+    ...inviteClaimerHandlers,
     ...(options.debug && { ping: invitedPing }),
   } satisfies HandlerTable<"invited"> as HandlerTable<"invited">,
   anonymous: {
