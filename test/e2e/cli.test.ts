@@ -1,0 +1,94 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { afterEach, describe, expect, it } from "vitest";
+import { admin, anonymous, connectAuthenticated, expectSession } from "../support/client.js";
+import { fixtures } from "../support/fixtures.js";
+import { bootstrapFields, freePort, within } from "./helpers.js";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("PARSEC_")));
+
+/** A `parsec` process started with `node --import tsx src/bootstrap/main.ts …`, its output collected. */
+interface ParsecProcess {
+  readonly child: ChildProcess;
+  stderr: string;
+  stdout: string;
+  /** Resolves with the exit code (or the signal name) once the process has exited. */
+  readonly exited: Promise<number | string>;
+}
+
+const running = new Set<ChildProcess>();
+
+const startParsec = (args: string[]): ParsecProcess => {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/bootstrap/main.ts", ...args], { cwd: root, env: cleanEnv, stdio: ["ignore", "pipe", "pipe"] });
+  running.add(child);
+  const proc: ParsecProcess = {
+    child,
+    stderr: "",
+    stdout: "",
+    exited: new Promise((resolve) => child.once("exit", (code, signal) => (running.delete(child), resolve(code ?? signal ?? -1)))),
+  };
+  child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (proc.stderr += chunk));
+  child.stdout!.setEncoding("utf8").on("data", (chunk: string) => (proc.stdout += chunk));
+  return proc;
+};
+
+/** Resolves once `pattern` appears on the process's stderr; rejects if it exits first. */
+const waitForStderr = (proc: ParsecProcess, pattern: RegExp): Promise<void> =>
+  new Promise((resolve, reject) => {
+    const check = () => {
+      if (!pattern.test(proc.stderr)) return;
+      proc.child.stderr!.off("data", check);
+      resolve();
+    };
+    proc.child.stderr!.on("data", check);
+    void proc.exited.then((code) => reject(new Error(`parsec exited (${code}) before ${pattern}: ${proc.stderr}`)));
+    check();
+  });
+
+afterEach(() => {
+  for (const child of running) child.kill("SIGKILL");
+});
+
+describe("the `parsec backend run` process", () => {
+  it("starts with --dev on a given port, serves, and exits 0 on SIGTERM (closing sessions with 1001)", async () => {
+    const port = await freePort();
+    const proc = startParsec(["backend", "run", "--dev", "-P", String(port)]);
+    await within(20_000, waitForStderr(proc, /listening/i), "the listening log line");
+    expect(proc.stderr).toContain(`127.0.0.1:${port}`);
+
+    const baseUrl = `http://127.0.0.1:${port}`;
+    const administration = admin(baseUrl, "s3cr3t");
+    const created = await administration.createOrganization({ organization_id: "CliOrg" });
+    expect(created.status).toBe(200);
+    expect((await administration.getOrganization("CliOrg")).body).toMatchObject({ is_bootstrapped: false });
+
+    let closed: Promise<{ code: number }> | null = null;
+    if (fixtures) {
+      const bootstrapToken = (created.body as { bootstrap_token: string }).bootstrap_token;
+      expect((await anonymous(baseUrl, "CliOrg", "organization_bootstrap", bootstrapFields(fixtures, { bootstrapToken }))).reply).toEqual({ status: "ok" });
+      const session = expectSession(
+        await connectAuthenticated({
+          url: `ws://127.0.0.1:${port}/ws`,
+          organizationId: "CliOrg",
+          deviceId: fixtures.alice.deviceId,
+          signingKey: fixtures.alice.signingKey,
+          rootVerifyKey: fixtures.organization.rootVerifyKey,
+        }),
+      );
+      expect(await session.ping("cli")).toBe("cli");
+      closed = session.closed;
+    }
+
+    proc.child.kill("SIGTERM");
+    expect(await within(10_000, proc.exited, "exit after SIGTERM")).toBe(0);
+    if (closed) expect((await within(2_000, closed, "session close")).code).toBe(1001);
+  });
+
+  it("exits 2 naming --db when PostgreSQL is asked for (not yet supported)", async () => {
+    const proc = startParsec(["backend", "run", "--dev", "-P", "0", "--db", "postgresql://x/y"]);
+    expect(await within(20_000, proc.exited, "exit")).toBe(2);
+    expect(proc.stderr).toContain("--db");
+    expect(proc.stderr).toContain("not yet supported");
+  });
+});

@@ -1,0 +1,96 @@
+import { createServer } from "node:net";
+import { DateTime } from "../../src/domain/time.js";
+import { deviceCertificate, userCertificate } from "../support/certificates.js";
+import { admin, anonymous, type AuthenticatedConnectOptions, type WireMap } from "../support/client.js";
+import type { FixtureDevice, ParsecFixtures } from "../support/fixtures.js";
+import type { TestServer } from "../support/server.js";
+
+/** Shared building blocks of the end-to-end suites: bootstrap requests from the fixtures, connection options. */
+
+let counter = 0;
+/** A fresh organization id (unique within the process). */
+export const uniqueOrganizationId = (prefix = "Org"): string => `${prefix}${process.pid}x${++counter}`;
+
+/** Now, at Parsec's resolution. */
+export const now = (): DateTime => DateTime.fromEpochMilliseconds(Date.now());
+
+/** Knobs of {@link bootstrapFields}. */
+export interface BootstrapOptions {
+  readonly bootstrapToken: string;
+  /** Certificates' timestamp (default: now). */
+  readonly timestamp?: DateTime;
+  /** Key signing the four certificates (default: the fixture root signing key). */
+  readonly signingKey?: Buffer;
+  /** `root_verify_key` sent (default: the fixture root verify key). */
+  readonly rootVerifyKey?: Buffer;
+  /** First user (default: alice, ADMIN). */
+  readonly device?: FixtureDevice;
+}
+
+/**
+ * The fields of an `organization_bootstrap` request for the fixture organization: the first user's certificates
+ * signed by the root key (author nil), with redacted variants lacking the human handle and device label.
+ */
+export const bootstrapFields = (f: ParsecFixtures, options: BootstrapOptions): WireMap => {
+  const key = options.signingKey ?? f.organization.rootSigningKey;
+  const who = options.device ?? f.alice;
+  const timestamp = options.timestamp ?? now();
+  const user = (humanHandle: FixtureDevice["humanHandle"] | null) =>
+    userCertificate(key, { author: null, timestamp, userId: who.userId, humanHandle, publicKey: who.publicKey, profile: who.profile });
+  const device = (deviceLabel: string | null) =>
+    deviceCertificate(key, { author: null, timestamp, deviceId: who.deviceId, deviceLabel, verifyKey: who.verifyKey });
+  return {
+    bootstrap_token: options.bootstrapToken,
+    root_verify_key: options.rootVerifyKey ?? f.organization.rootVerifyKey,
+    user_certificate: user(who.humanHandle),
+    device_certificate: device(who.deviceLabel),
+    redacted_user_certificate: user(null),
+    redacted_device_certificate: device(null),
+  };
+};
+
+/** Creates `organizationId` through the administration API and bootstraps it with alice; throws unless both succeed. */
+export const createBootstrappedOrganization = async (server: TestServer, f: ParsecFixtures, organizationId = uniqueOrganizationId()): Promise<string> => {
+  const bootstrapToken = await admin(server.url, server.administrationToken).bootstrapToken(organizationId);
+  const { httpStatus, reply } = await anonymous(server.url, organizationId, "organization_bootstrap", bootstrapFields(f, { bootstrapToken }));
+  if (httpStatus !== 200 || reply?.["status"] !== "ok") throw new Error(`Bootstrap of ${organizationId} failed: ${httpStatus} ${JSON.stringify(reply)}`);
+  return organizationId;
+};
+
+/** Connection options of alice (fixture keys) to `organizationId` on `server`. */
+export const aliceOptions = (
+  server: TestServer,
+  f: ParsecFixtures,
+  organizationId: string,
+  overrides: Partial<AuthenticatedConnectOptions> = {},
+): AuthenticatedConnectOptions => ({
+  url: server.wsUrl,
+  organizationId,
+  deviceId: f.alice.deviceId,
+  signingKey: f.alice.signingKey,
+  rootVerifyKey: f.organization.rootVerifyKey,
+  timeoutMs: 5_000,
+  ...overrides,
+});
+
+/** A TCP port that was free a moment ago on 127.0.0.1. */
+export const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const address = probe.address();
+      probe.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+
+/** Resolves with `promise`'s value, or rejects after `ms` milliseconds. */
+export const within = <T>(ms: number, promise: Promise<T>, what = "operation"): Promise<T> => {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} did not complete within ${ms} ms`)), ms);
+    }),
+  ]);
+};

@@ -1,0 +1,68 @@
+import pino from "pino";
+import type { Application } from "../../src/application/index.js";
+import { startBackend } from "../../src/bootstrap/compose.js";
+import type { BackendSettings } from "../../src/bootstrap/settings.js";
+
+/**
+ * A real Parsec server for end-to-end tests and benchmarks: the composition root ({@link startBackend}) in this
+ * process, listening on an ephemeral port of 127.0.0.1. Always `stop()` it (e.g. in `afterAll`).
+ */
+
+/** The administration token of {@link defaultTestSettings}. */
+export const TEST_ADMINISTRATION_TOKEN = "e2e-administration-token";
+
+/** Memory database and blockstore, debug mode (so `ping` is served), port 0 on 127.0.0.1, no TLS, no telemetry. */
+export const defaultTestSettings: BackendSettings = {
+  host: "127.0.0.1",
+  port: 0,
+  db: { type: "MOCKED" },
+  blockstore: { type: "MOCKED" },
+  administrationToken: TEST_ADMINISTRATION_TOKEN,
+  spontaneousOrganizationBootstrap: false,
+  tls: null,
+  log: { level: "ERROR", format: "JSON", file: null },
+  sentryUrl: null,
+  sentryEnvironment: "test",
+  debug: true,
+};
+
+/** A started test server. */
+export interface TestServer {
+  /** `http://127.0.0.1:<port>` (or `https://` with TLS), without a trailing slash. */
+  readonly url: string;
+  /** `ws://127.0.0.1:<port>/ws` (or `wss://`). */
+  readonly wsUrl: string;
+  readonly port: number;
+  readonly administrationToken: string;
+  readonly settings: BackendSettings;
+  /** Records the server logged at level `error` or above (internal failures), parsed from pino's JSON lines. */
+  readonly loggedErrors: readonly Record<string, unknown>[];
+  /** The application behind the server, for white-box checks. */
+  readonly application: Application;
+  /** Closes every session with 1001 and stops listening; idempotent. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a server with {@link defaultTestSettings} overridden by `overrides`. Nothing is printed: records of level
+ * `error` and above are kept in {@link TestServer.loggedErrors}, the rest is dropped.
+ */
+export const startTestServer = async (overrides: Partial<BackendSettings> = {}): Promise<TestServer> => {
+  const settings: BackendSettings = { ...defaultTestSettings, ...overrides };
+  const loggedErrors: Record<string, unknown>[] = [];
+  const logger = pino({ level: "error" }, { write: (line: string) => void loggedErrors.push(JSON.parse(line) as Record<string, unknown>) });
+  const backend = await startBackend(settings, { logger });
+  const secure = settings.tls !== null;
+  const authority = `${settings.host}:${backend.port}`;
+  let stopped: Promise<void> | null = null;
+  return {
+    url: `${secure ? "https" : "http"}://${authority}`,
+    wsUrl: `${secure ? "wss" : "ws"}://${authority}/ws`,
+    port: backend.port,
+    administrationToken: settings.administrationToken,
+    settings,
+    loggedErrors,
+    application: backend.application,
+    stop: () => (stopped ??= backend.stop()),
+  };
+};
