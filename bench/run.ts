@@ -1,0 +1,133 @@
+/**
+ * Throughput and latency of a real server process on loopback, driven by the test protocol client.
+ *
+ *   npm run bench                       # defaults: 5 s per scenario, 16 connections
+ *   npm run bench -- --seconds 10 --connections 32
+ *
+ * The server runs in a child process (`parsec backend run --dev`, logs at WARNING) so that client and
+ * server do not share an event loop; figures include the client's own cost on the same machine.
+ */
+import { spawn } from "node:child_process";
+import { connect as tcpConnect } from "node:net";
+import { parseArgs } from "node:util";
+import { pack } from "../src/domain/serialization/msgpack.js";
+import { DateTime } from "../src/domain/time.js";
+import { admin, anonymous, connectAuthenticated, expectSession, type AuthenticatedConnectOptions } from "../test/support/client.js";
+import { bootstrapMaterial } from "../test/support/app.js";
+import { freePort } from "../test/e2e/helpers.js";
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: "string", default: "5" },
+    connections: { type: "string", default: "16" },
+  },
+});
+const SECONDS = Number(values.seconds);
+const CONNECTIONS = Number(values.connections);
+const TOKEN = "s3cr3t";
+
+const waitForPort = async (port: number, deadline: number): Promise<void> => {
+  while (Date.now() < deadline) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = tcpConnect(port, "127.0.0.1", () => (socket.end(), resolve(true)));
+      socket.once("error", () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`server did not listen on ${port}`);
+};
+
+const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+
+interface Figures {
+  readonly scenario: string;
+  readonly operations: number;
+  readonly perSecond: number;
+  readonly p50ms: number;
+  readonly p99ms: number;
+}
+
+const report = (scenario: string, latenciesNs: number[], elapsedMs: number): Figures => {
+  const sorted = latenciesNs.sort((a, b) => a - b);
+  return {
+    scenario,
+    operations: sorted.length,
+    perSecond: Math.round((sorted.length / elapsedMs) * 1000),
+    p50ms: Number((percentile(sorted, 50) / 1e6).toFixed(3)),
+    p99ms: Number((percentile(sorted, 99) / 1e6).toFixed(3)),
+  };
+};
+
+/** Each of `workers` loops `operation` until the time is up; returns every latency in ns. */
+const runFor = async (workers: number, operation: (worker: number) => Promise<void>): Promise<{ latencies: number[]; elapsedMs: number }> => {
+  const latencies: number[] = [];
+  const start = Date.now();
+  const end = start + SECONDS * 1000;
+  await Promise.all(
+    Array.from({ length: workers }, async (_, worker) => {
+      while (Date.now() < end) {
+        const t0 = process.hrtime.bigint();
+        await operation(worker);
+        latencies.push(Number(process.hrtime.bigint() - t0));
+      }
+    }),
+  );
+  return { latencies, elapsedMs: Date.now() - start };
+};
+
+const main = async (): Promise<void> => {
+  const port = await freePort();
+  const server = spawn(process.execPath, ["--import", "tsx", "src/bootstrap/main.ts", "backend", "run", "--dev", "-P", String(port), "-l", "WARNING"], {
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  try {
+    await waitForPort(port, Date.now() + 20_000);
+    const url = `http://127.0.0.1:${port}`;
+    const organizationId = "BenchOrg";
+    const bootstrapToken = await admin(url, TOKEN).bootstrapToken(organizationId);
+    const material = bootstrapMaterial(DateTime.fromEpochMilliseconds(Date.now()));
+    const r = material.request;
+    const boot = await anonymous(url, organizationId, "organization_bootstrap", {
+      bootstrap_token: bootstrapToken,
+      root_verify_key: r.rootVerifyKey,
+      user_certificate: r.userCertificate,
+      device_certificate: r.deviceCertificate,
+      redacted_user_certificate: r.redactedUserCertificate,
+      redacted_device_certificate: r.redactedDeviceCertificate,
+    });
+    if (boot.reply?.["status"] !== "ok") throw new Error(`bootstrap failed: ${JSON.stringify(boot.reply)}`);
+
+    const options: AuthenticatedConnectOptions = {
+      url: `ws://127.0.0.1:${port}/ws`,
+      organizationId,
+      deviceId: material.deviceId,
+      signingKey: material.deviceKey.signingKey,
+      rootVerifyKey: material.rootKey.verifyKey,
+    };
+    const results: Figures[] = [];
+
+    const handshakes = await runFor(CONNECTIONS, async () => {
+      const session = expectSession(await connectAuthenticated(options));
+      await session.close();
+    });
+    results.push(report(`handshake+close (${CONNECTIONS} concurrent)`, handshakes.latencies, handshakes.elapsedMs));
+
+    const sessions = await Promise.all(Array.from({ length: CONNECTIONS }, async () => expectSession(await connectAuthenticated(options))));
+    const pingFrame = pack({ cmd: "ping", ping: "bench" });
+    const pings = await runFor(CONNECTIONS, async (w) => void (await sessions[w]!.exchange(pingFrame)));
+    results.push(report(`ping round trip (${CONNECTIONS} connections)`, pings.latencies, pings.elapsedMs));
+
+    const configFrame = pack({ cmd: "organization_config" });
+    const configs = await runFor(CONNECTIONS, async (w) => void (await sessions[w]!.exchange(configFrame)));
+    results.push(report(`organization_config (${CONNECTIONS} connections)`, configs.latencies, configs.elapsedMs));
+
+    await Promise.all(sessions.map((s) => s.close()));
+    console.table(results);
+    console.log(JSON.stringify({ node: process.version, seconds: SECONDS, connections: CONNECTIONS, results }));
+  } finally {
+    server.kill("SIGTERM");
+  }
+};
+
+await main();
