@@ -30,9 +30,9 @@ interface Connection extends LiveConnection {
 
 /**
  * Mounts `GET /ws`: challenge on open, handshake answer, then a strict request/reply loop in which a
- * new request aborts a waiting one. A frame over `maxFrameBytes` makes uWebSockets.js drop the connection
- * at once, without a close frame (clients see 1006); text frames are answered by the engine (Parsec
- * answers them with `invalid_msg_format`).
+ * new request aborts a waiting one. A frame over `maxFrameBytes` closes the connection with 1009 and a
+ * reason; past four times that, uWebSockets.js drops the connection without a close frame (clients see 1006)
+ * rather than buffer it. Text frames are answered by the engine (Parsec answers them with `invalid_msg_format`).
  */
 export const mountWebSocket = (
   app: TemplatedApp,
@@ -111,7 +111,7 @@ export const mountWebSocket = (
 
   app.ws<{ connection: Connection }>("/ws", {
     compression: 0,
-    maxPayloadLength: limits.maxFrameBytes,
+    maxPayloadLength: limits.maxFrameBytes * 4,
     idleTimeout: limits.idleTimeoutSeconds,
     sendPingsAutomatically: true,
     maxBackpressure: limits.maxBackpressureBytes,
@@ -149,6 +149,11 @@ export const mountWebSocket = (
     },
     message: (ws, message, isBinary) => {
       const c = ws.getUserData().connection;
+      if (message.byteLength > limits.maxFrameBytes) {
+        logger.info({ remote: c.remote, bytes: message.byteLength }, "Frame too large");
+        c.close(CloseCode.messageTooBig, `Frame too large (${message.byteLength} bytes, limit ${limits.maxFrameBytes})`);
+        return;
+      }
       const frame = Buffer.from(message.slice(0));
       if (c.challenge) return onHandshake(c, frame, !isBinary);
       if (!c.session) return;
