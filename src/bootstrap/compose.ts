@@ -1,12 +1,14 @@
 import type { Logger } from "pino";
 import { createApplication, type Application } from "../application/index.js";
+import type { EmailSender } from "../application/ports/index.js";
 import { DEFAULT_ORGANIZATION_SETTINGS } from "../domain/organization/index.js";
+import { MockedEmailSender, SmtpEmailSender, type SmtpSecurity } from "../adapters/email/index.js";
 import { MemoryEventBus } from "../adapters/events/memory/index.js";
 import { createMemoryPersistence } from "../adapters/persistence/memory/index.js";
 import { createWireEngine } from "../adapters/protocol/engine.js";
 import { CryptoRandom, SystemClock } from "../adapters/system/index.js";
 import { DEFAULT_LIMITS, startUwsServer } from "../adapters/transport/uws/index.js";
-import type { BackendSettings, BlockStoreSettings } from "./settings.js";
+import type { BackendSettings, BlockStoreSettings, EmailSecurity, EmailSettings } from "./settings.js";
 
 /** A started backend. */
 export interface RunningBackend {
@@ -24,6 +26,32 @@ export class UnsupportedSettingError extends Error {
 
 /** `MOCKED`, `S3`, `RAID1(MOCKED,S3)`… for logs. */
 export const describeBlockStore = (b: BlockStoreSettings): string => ("nodes" in b ? `${b.type}(${b.nodes.map(describeBlockStore).join(",")})` : b.type);
+
+const SMTP_SECURITY: Readonly<Record<EmailSecurity, SmtpSecurity>> = { NONE: "none", STARTTLS: "starttls", IMPLICIT_TLS: "implicit_tls" };
+
+/**
+ * The email sender the settings name: SMTP, or the mocked one, whose fresh folder is logged at startup and each
+ * written email logged as Parsec does.
+ */
+export const buildEmailSender = async (settings: EmailSettings, logger: Logger): Promise<EmailSender> => {
+  const transport = settings.transport;
+  if (transport.type === "SMTP") {
+    return new SmtpEmailSender({
+      host: transport.host,
+      port: transport.port,
+      auth: transport.auth,
+      security: SMTP_SECURITY[transport.security],
+      sender: settings.sender,
+    });
+  }
+  const mocked = await MockedEmailSender.create({
+    sender: settings.sender,
+    onWritten: ({ to, subject, file }) =>
+      logger.info({ to, subject, file }, `A request to send an e-mail to ${to} has been triggered and mocked; the mail file can be found here: ${file}`),
+  });
+  logger.info({ folder: mocked.folder }, `Emails are mocked: they are written to ${mocked.folder}`);
+  return mocked;
+};
 
 /**
  * The composition root: builds the adapters the settings name, hands them to the application,
@@ -50,10 +78,10 @@ export const startBackend = async (settings: BackendSettings, deps: { logger: Lo
       organizationDefaults: DEFAULT_ORGANIZATION_SETTINGS,
       spontaneousOrganizationBootstrap: settings.spontaneousOrganizationBootstrap,
       debug: settings.debug,
-      backendAddr: null,
-      emailLanguage: "en",
+      backendAddr: settings.backendAddr,
+      emailLanguage: settings.email.language,
     },
-    email: { send: async () => ({ ok: false, reason: "no email sender is configured" }) },
+    email: await buildEmailSender(settings.email, deps.logger),
   });
   const engine = createWireEngine(application);
   const server = await startUwsServer(

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import type { Logger } from "pino";
+import { formatBackendAddr } from "../domain/backend-addr.js";
 import { runCli } from "./cli/index.js";
 import { describeBlockStore } from "./compose.js";
 import { createLogger } from "./logging.js";
@@ -22,7 +23,8 @@ const describeError = (error: unknown): string => (error instanceof Error ? (err
 function startupLine(settings: BackendSettings): string {
   return (
     `Starting Parsec Backend on ${settings.host}:${settings.port}` +
-    ` (db=${settings.db.type} blockstore=${describeBlockStore(settings.blockstore)} telemetry=${settings.sentryUrl === null ? "off" : "on"})`
+    ` (db=${settings.db.type} blockstore=${describeBlockStore(settings.blockstore)} email=${settings.email.transport.type}` +
+    ` telemetry=${settings.sentryUrl === null ? "off" : "on"} backend_addr=${formatBackendAddr(settings.backendAddr)})`
   );
 }
 

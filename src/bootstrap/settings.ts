@@ -5,6 +5,8 @@
  * Nothing below bootstrap reads the environment.
  */
 
+import type { BackendAddr } from "../domain/backend-addr.js";
+
 /** One block storage node, or a RAID cluster of nodes (grammar of Parsec's `--blockstore`). */
 export type BlockStoreSettings =
   | { readonly type: "MOCKED" }
@@ -43,6 +45,35 @@ export type DatabaseSettings =
       readonly maxConnections: number;
     };
 
+/**
+ * How the SMTP connection is secured. Parsec's own help text swaps its two flags; this follows what its code does:
+ * `--email-use-ssl` is `IMPLICIT_TLS` (TLS from the first byte, port 465 style), `--email-use-tls` is `STARTTLS`
+ * (plain connection upgraded, port 587 style); neither is `NONE` (plain SMTP, STARTTLS not attempted).
+ */
+export type EmailSecurity = "NONE" | "STARTTLS" | "IMPLICIT_TLS";
+
+/** Where invitation emails go: written to a temporary folder, or sent to an SMTP server. */
+export type EmailTransportSettings =
+  | { readonly type: "MOCKED" }
+  | {
+      readonly type: "SMTP";
+      readonly host: string;
+      /** `--email-port`, default 25. */
+      readonly port: number;
+      /** `--email-host-user` and `--email-host-password`, given together; `null` sends without logging in. */
+      readonly auth: { readonly user: string; readonly password: string } | null;
+      readonly security: EmailSecurity;
+    };
+
+/** The email settings (`--email-*`). */
+export interface EmailSettings {
+  readonly transport: EmailTransportSettings;
+  /** `From` address (`--email-sender`; required with an SMTP host, `no-reply@parsec.com` otherwise). */
+  readonly sender: string;
+  /** Language of the emails (`--email-language`, default `en`). */
+  readonly language: "en" | "fr";
+}
+
 export type LogLevel = "DEBUG" | "INFO" | "WARNING" | "ERROR";
 export type LogFormat = "CONSOLE" | "JSON";
 
@@ -70,6 +101,13 @@ export interface BackendSettings {
   readonly sentryUrl: string | null;
   /** Sentry environment attached to telemetry reports (`--sentry-environment`, default `production`). */
   readonly sentryEnvironment: string;
+  /**
+   * Address clients use to reach this server, put in invitation URLs (`--backend-addr`). Defaults to
+   * `parsec://localhost:<port>` with `--dev`, otherwise to `parsec://<host>:<port>` (`localhost` when listening on
+   * every interface), both with `?no_ssl=true` when this server does not serve TLS itself.
+   */
+  readonly backendAddr: BackendAddr;
+  readonly email: EmailSettings;
   /** Debug mode: enables the `ping` command's debug semantics and verbose errors. */
   readonly debug: boolean;
 }

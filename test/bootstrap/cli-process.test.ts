@@ -29,6 +29,9 @@ describe("the parsec process", () => {
     ["a bad boolean environment variable", "main", ["backend", "run", "--dev"], { PARSEC_SPONTANEOUS_ORGANIZATION_BOOTSTRAP: "maybe" }, /'--spontaneous-organization-bootstrap' \(from PARSEC_SPONTANEOUS_ORGANIZATION_BOOTSTRAP\)/],
     ["a bad blockstore in PARSEC_CMD_ARGS", "bin", ["backend", "run", "--dev"], { PARSEC_CMD_ARGS: "-b RAID5:0:MOCKED -b RAID5:1:MOCKED" }, /'--blockstore'.*RAID5 needs at least 3 nodes/],
     ["an unknown option", "main", ["backend", "run", "--dev", "--unknown"], {}, /--unknown/],
+    ["both --email-use-ssl and --email-use-tls", "main", ["backend", "run", "--dev", "--email-use-ssl"], { PARSEC_EMAIL_USE_TLS: "1" }, /'--email-use-ssl' and '--email-use-tls' are mutually exclusive/],
+    ["an SMTP host without a sender", "bin", ["backend", "run", "--db=MOCKED", "-b", "MOCKED", "--administration-token=T", "--email-host=smtp.example.com"], {}, /Missing setting '--email-sender'/],
+    ["a bad backend address", "main", ["backend", "run", "--dev", "--backend-addr=https://parsec.example.com"], {}, /'--backend-addr'.*Expected a `parsec:\/\/` URL/],
   ])("exits with code 2 on %s, naming the setting on stderr", (_, entry, args, env, message) => {
     const result = parsec(entry, args, env);
     expect(result.code).toBe(2);

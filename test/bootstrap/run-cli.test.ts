@@ -32,7 +32,7 @@ describe("runCli", () => {
   it("prints the command help", async () => {
     const result = await run(["backend", "run", "--help"]);
     expect(result.code).toBe(0);
-    for (const flag of ["--host", "--port", "--db", "--db-min-connections", "--db-max-connections", "--blockstore", "--administration-token", "--spontaneous-organization-bootstrap", "--ssl-keyfile", "--ssl-certfile", "--log-level", "--log-format", "--log-file", "--sentry-url", "--debug", "--dev", "PARSEC_CMD_ARGS"]) {
+    for (const flag of ["--host", "--port", "--db", "--db-min-connections", "--db-max-connections", "--blockstore", "--administration-token", "--spontaneous-organization-bootstrap", "--ssl-keyfile", "--ssl-certfile", "--log-level", "--log-format", "--log-file", "--sentry-url", "--backend-addr", "--email-host", "--email-port", "--email-host-user", "--email-host-password", "--email-use-ssl", "--email-use-tls", "--email-sender", "--email-language", "--debug", "--dev", "PARSEC_CMD_ARGS"]) {
       expect(result.stdout).toContain(flag);
     }
     expect(result.started).toHaveLength(0);

@@ -44,6 +44,8 @@ describe("defaults", () => {
       log: { level: "INFO", format: "CONSOLE", file: null },
       sentryUrl: null,
       sentryEnvironment: "production",
+      backendAddr: { hostname: "127.0.0.1", port: 6777, useSsl: false },
+      email: { transport: { type: "MOCKED" }, sender: "no-reply@parsec.com", language: "en" },
       debug: false,
     } satisfies BackendSettings);
   });
@@ -206,7 +208,7 @@ describe("invalid settings are rejected, naming the setting", () => {
     ["bad sentry url", ["--sentry-url=not a dsn"], {}, /'--sentry-url'.*Sentry DSN/],
     ["conflicting sentry env vars", [], { PARSEC_SENTRY_URL: "https://a@b/1", PARSEC_SENTRY_DSN: "https://c@d/2" }, /PARSEC_SENTRY_URL and PARSEC_SENTRY_DSN/],
     ["empty host", ["--host= "], {}, /'--host'.*must not be empty/],
-    ["unknown option", ["--email-host=smtp"], {}, /--email-host/],
+    ["unknown option", ["--email-hots=smtp"], {}, /--email-hots/],
   ])("%s", (_, argv, env, message) => {
     expect(rejection(withRequired(argv, env), env)).toMatch(message);
   });

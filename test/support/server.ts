@@ -24,6 +24,8 @@ export const defaultTestSettings: BackendSettings = {
   sentryUrl: null,
   sentryEnvironment: "test",
   debug: true,
+  backendAddr: { hostname: "localhost", port: null, useSsl: false },
+  email: { transport: { type: "MOCKED" }, sender: "no-reply@parsec.com", language: "en" },
 };
 
 /** A started test server. */

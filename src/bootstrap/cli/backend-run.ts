@@ -1,9 +1,10 @@
 import { statSync } from "node:fs";
 import { Command, Option, type BaseContext } from "./clipanion.js";
+import { parseBackendAddr, type BackendAddr } from "../../domain/backend-addr.js";
 import type { Parsed } from "../../domain/result.js";
-import type { BackendSettings, DatabaseSettings, LogFormat, LogLevel } from "../settings.js";
+import type { BackendSettings, DatabaseSettings, EmailSettings, LogFormat, LogLevel } from "../settings.js";
 import { parseBlockStore } from "./blockstore.js";
-import { parseBoolean, parseChoice, parseInteger } from "./values.js";
+import { parseBoolean, parseChoice, parseEmailAddress, parseHostName, parseInteger } from "./values.js";
 
 /** Environment variables as read by the CLI (`process.env` in production). */
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -28,6 +29,15 @@ export interface BackendRunFlags {
   readonly logFile?: string | undefined;
   readonly sentryUrl?: string | undefined;
   readonly sentryEnvironment?: string | undefined;
+  readonly backendAddr?: string | undefined;
+  readonly emailHost?: string | undefined;
+  readonly emailPort?: string | undefined;
+  readonly emailHostUser?: string | undefined;
+  readonly emailHostPassword?: string | undefined;
+  readonly emailUseSsl?: boolean | undefined;
+  readonly emailUseTls?: boolean | undefined;
+  readonly emailSender?: string | undefined;
+  readonly emailLanguage?: string | undefined;
   readonly debug?: boolean | undefined;
   readonly dev?: boolean | undefined;
 }
@@ -38,6 +48,9 @@ export type BackendRunSettingsResult =
   | { readonly ok: false; readonly error: string };
 
 const DEV_ADMINISTRATION_TOKEN = "s3cr3t";
+const DEFAULT_EMAIL_SENDER = "no-reply@parsec.com";
+const EMAIL_LANGUAGES: readonly EmailSettings["language"][] = ["en", "fr"];
+const WILDCARD_HOSTS = new Set(["0.0.0.0", "::", "[::]"]);
 const LOG_LEVELS: readonly LogLevel[] = ["DEBUG", "INFO", "WARNING", "ERROR"];
 const LOG_FORMATS: readonly LogFormat[] = ["CONSOLE", "JSON"];
 
@@ -82,6 +95,10 @@ class Resolver {
     this.errors.push(`Invalid value for ${source}: ${message}`);
   }
 
+  conflict(message: string): void {
+    this.errors.push(message);
+  }
+
   missing(flag: string, envName: string): void {
     this.errors.push(`Missing setting '${flag}' (or environment variable ${envName}); it is required unless --dev is given`);
   }
@@ -112,6 +129,71 @@ function parseSentryUrl(raw: string): Parsed<string> {
 
 function parseNonEmpty(raw: string): Parsed<string> {
   return raw.trim() === "" ? { ok: false, error: "must not be empty" } : { ok: true, value: raw };
+}
+
+function parseBackendAddrSetting(raw: string): Parsed<BackendAddr> {
+  const result = parseBackendAddr(raw.trim());
+  return result.ok ? result : { ok: false, error: `${result.error} in \`${raw}\` (expected \`parsec://<host>[:<port>][?no_ssl=true]\`)` };
+}
+
+function parseEmailHost(raw: string): Parsed<string> {
+  return raw.trim().toUpperCase() === "MOCKED" ? { ok: true, value: "MOCKED" } : parseHostName(raw);
+}
+
+/**
+ * `parsec://<host>:<port>` for a server listening on `host:port` (`localhost` for a wildcard host), with
+ * `?no_ssl=true` when it serves no TLS.
+ */
+function listeningAddr(host: string, port: number, tls: boolean): string {
+  const hostname = WILDCARD_HOSTS.has(host) ? "localhost" : host.includes(":") ? `[${host}]` : host;
+  return `parsec://${hostname}:${port}${tls ? "" : "?no_ssl=true"}`;
+}
+
+function resolveBackendAddr(r: Resolver, flags: BackendRunFlags, dev: boolean, listening: { host: string; port: number; tls: boolean }): BackendAddr {
+  const fallback: BackendAddr = { hostname: "localhost", port: listening.port, useSsl: listening.tls };
+  const devAddr = dev ? listeningAddr("localhost", listening.port, listening.tls) : undefined;
+  const raw = r.raw("--backend-addr", flags.backendAddr, "PARSEC_BACKEND_ADDR", devAddr) ?? { value: listeningAddr(listening.host, listening.port, listening.tls), origin: "--host/--port" };
+  return r.check("--backend-addr", raw, parseBackendAddrSetting, fallback);
+}
+
+function resolveEmail(r: Resolver, flags: BackendRunFlags, dev: boolean): EmailSettings {
+  const host = r.raw("--email-host", flags.emailHost, "PARSEC_EMAIL_HOST", dev ? "MOCKED" : undefined);
+  const port = r.raw("--email-port", flags.emailPort, "PARSEC_EMAIL_PORT");
+  const user = r.raw("--email-host-user", flags.emailHostUser, "PARSEC_EMAIL_HOST_USER");
+  const password = r.raw("--email-host-password", flags.emailHostPassword, "PARSEC_EMAIL_HOST_PASSWORD");
+  const useSsl = r.flag("--email-use-ssl", flags.emailUseSsl, "PARSEC_EMAIL_USE_SSL");
+  const useTls = r.flag("--email-use-tls", flags.emailUseTls, "PARSEC_EMAIL_USE_TLS");
+  const sender = r.raw("--email-sender", flags.emailSender, "PARSEC_EMAIL_SENDER", dev ? DEFAULT_EMAIL_SENDER : undefined);
+  const language = r.raw("--email-language", flags.emailLanguage, "PARSEC_EMAIL_LANGUAGE");
+
+  const hostValue = host === undefined ? "MOCKED" : r.check("--email-host", host, parseEmailHost, "MOCKED");
+  const portValue = port === undefined ? 25 : r.check("--email-port", port, (v) => parseInteger(v, 1, 65535), 25);
+  if (useSsl && useTls) {
+    r.conflict(
+      "Settings '--email-use-ssl' and '--email-use-tls' are mutually exclusive: give --email-use-ssl for TLS from the first byte (port 465 style) or --email-use-tls for STARTTLS (port 587 style), not both",
+    );
+  }
+  if ((user === undefined) !== (password === undefined)) {
+    const [given, absent] = user === undefined ? ["--email-host-password", "--email-host-user"] : ["--email-host-user", "--email-host-password"];
+    r.fail(absent, absent, `must be given together with ${given} (SMTP login needs both)`);
+  }
+  if (host !== undefined && hostValue !== "MOCKED" && sender === undefined) {
+    r.conflict("Missing setting '--email-sender' (or environment variable PARSEC_EMAIL_SENDER); it is required when --email-host names an SMTP server");
+  }
+  return {
+    transport:
+      hostValue === "MOCKED"
+        ? { type: "MOCKED" }
+        : {
+            type: "SMTP",
+            host: hostValue,
+            port: portValue,
+            auth: user !== undefined && password !== undefined ? { user: user.value, password: password.value } : null,
+            security: useSsl ? "IMPLICIT_TLS" : useTls ? "STARTTLS" : "NONE",
+          },
+    sender: sender === undefined ? DEFAULT_EMAIL_SENDER : r.check("--email-sender", sender, parseEmailAddress, DEFAULT_EMAIL_SENDER),
+    language: language === undefined ? "en" : r.check("--email-language", language, (v) => parseChoice(v, EMAIL_LANGUAGES), "en"),
+  };
 }
 
 function resolveSentry(r: Resolver, flags: BackendRunFlags): string | null {
@@ -196,14 +278,18 @@ export function resolveBackendRunSettings(flags: BackendRunFlags, env: Environme
   const logFile = r.raw("--log-file", flags.logFile, "PARSEC_LOG_FILE");
   const sentryEnvironment = r.raw("--sentry-environment", flags.sentryEnvironment, "PARSEC_SENTRY_ENVIRONMENT");
 
+  const hostValue = host === undefined ? "127.0.0.1" : r.check("--host", host, parseNonEmpty, "");
+  const portValue = port === undefined ? 6777 : r.check("--port", port, (v) => parseInteger(v, 0, 65535), 0);
+  const tls = resolveTls(r, flags);
+
   const settings: BackendSettings = {
-    host: host === undefined ? "127.0.0.1" : r.check("--host", host, parseNonEmpty, ""),
-    port: port === undefined ? 6777 : r.check("--port", port, (v) => parseInteger(v, 0, 65535), 0),
+    host: hostValue,
+    port: portValue,
     db: resolveDatabase(r, flags, dev),
     blockstore: resolveBlockStore(r, flags, env, dev),
     administrationToken: token === undefined ? "" : r.check("--administration-token", token, parseNonEmpty, ""),
     spontaneousOrganizationBootstrap: r.flag("--spontaneous-organization-bootstrap", flags.spontaneousOrganizationBootstrap, "PARSEC_SPONTANEOUS_ORGANIZATION_BOOTSTRAP"),
-    tls: resolveTls(r, flags),
+    tls,
     log: {
       level: logLevel === undefined ? "INFO" : r.check("--log-level", logLevel, (v) => parseChoice(v, LOG_LEVELS), "INFO"),
       format: logFormat === undefined ? "CONSOLE" : r.check("--log-format", logFormat, (v) => parseChoice(v, LOG_FORMATS), "CONSOLE"),
@@ -211,6 +297,8 @@ export function resolveBackendRunSettings(flags: BackendRunFlags, env: Environme
     },
     sentryUrl: resolveSentry(r, flags),
     sentryEnvironment: sentryEnvironment === undefined ? "production" : r.check("--sentry-environment", sentryEnvironment, parseNonEmpty, ""),
+    backendAddr: resolveBackendAddr(r, flags, dev, { host: hostValue, port: portValue, tls: tls !== null }),
+    email: resolveEmail(r, flags, dev),
     debug: r.flag("--debug", flags.debug, "PARSEC_DEBUG", dev ? true : undefined),
   };
   if (token === undefined) r.missing("--administration-token", "PARSEC_ADMINISTRATION_TOKEN");
@@ -238,6 +326,10 @@ export class BackendRunCommand extends Command<ParsecCliContext> {
 
       The variable \`PARSEC_CMD_ARGS\` holds extra command line arguments, split like a shell would, with \`$VAR\` and \`\${VAR}\` expanded from the environment; they are appended to the real command line, so they win over it for single-valued options and add to \`--blockstore\`.
 
+      \`--backend-addr\` is the address written in invitation URLs. When it is not given it is \`parsec://localhost:<port>\` with \`--dev\`, otherwise \`parsec://<host>:<port>\` from \`--host\` and \`--port\` (\`localhost\` when listening on 0.0.0.0 or ::), with \`?no_ssl=true\` unless \`--ssl-keyfile\`/\`--ssl-certfile\` are given. Set it whenever clients reach the server by another name, through a proxy that terminates TLS, or with \`--port=0\` (the derived address would name port 0).
+
+      Emails (invitations) are sent through the SMTP server \`--email-host\`, or, when it is \`MOCKED\` or not set, written as \`.eml\` files to a fresh \`parsec-emails-*\` folder of the temporary directory, each one logged. \`--email-use-ssl\` and \`--email-use-tls\` mean what Parsec's code does with them (its help text swaps them): SSL is TLS from the first byte, TLS is STARTTLS; with neither, SMTP runs in plain text. Certificates are checked against the system's CAs and \`NODE_EXTRA_CA_CERTS\`.
+
       \`--blockstore\` accepts \`MOCKED\`, \`POSTGRESQL\` (the database given by \`--db\`), \`s3:[<endpoint_url>]:<region>:<bucket>:<key>:<secret>\` or \`swift:<auth_url>:<tenant>:<container>:<user>:<password>\`; write \`\\:\` for a colon inside a field; a URL without scheme gets \`https://\`. Repeat it as \`RAID0|RAID1|RAID5:<node>:<config>\` with nodes 0…n-1 to build a RAID cluster; in \`PARSEC_BLOCKSTORE\` separate the nodes with spaces.
     `,
     examples: [
@@ -263,8 +355,22 @@ export class BackendRunCommand extends Command<ParsecCliContext> {
   logFile = Option.String("-o,--log-file", { description: "Append logs to this file [default: stderr]" });
   sentryUrl = Option.String("--sentry-url,--sentry-dsn", { description: "Sentry DSN for telemetry (PARSEC_SENTRY_URL or PARSEC_SENTRY_DSN)" });
   sentryEnvironment = Option.String("--sentry-environment", { description: "Sentry environment of telemetry reports [default: production]" });
+  backendAddr = Option.String("--backend-addr", {
+    description: "URL clients use to reach this server, put in invitation emails: parsec://<host>[:<port>][?no_ssl=true] [default: derived from --host, --port and TLS, see below]",
+  });
+  emailHost = Option.String("--email-host", { description: "SMTP server sending the emails, or `MOCKED` to write them to a temporary folder [default: MOCKED]" });
+  emailPort = Option.String("--email-port", { description: "Port of the SMTP server [default: 25]" });
+  emailHostUser = Option.String("--email-host-user", { description: "User to log in to the SMTP server with (with --email-host-password)" });
+  emailHostPassword = Option.String("--email-host-password", { description: "Password to log in to the SMTP server with (with --email-host-user)" });
+  emailUseSsl = Option.Boolean("--email-use-ssl", { description: "Connect to the SMTP server over TLS from the first byte (implicit TLS, usually port 465)" });
+  emailUseTls = Option.Boolean("--email-use-tls", { description: "Upgrade the SMTP connection with STARTTLS (usually port 587); exclusive with --email-use-ssl" });
+  emailSender = Option.String("--email-sender", { description: "Sender address of the emails (required with an SMTP --email-host) [default: no-reply@parsec.com]" });
+  emailLanguage = Option.String("--email-language", { description: "Language of the emails: en or fr [default: en]" });
   debug = Option.Boolean("--debug", { description: "Debug mode (verbose errors, debug semantics of ping)" });
-  dev = Option.Boolean("--dev", { description: "Same as --debug --db=MOCKED --blockstore=MOCKED --administration-token=s3cr3t, for each one not given as a flag" });
+  dev = Option.Boolean("--dev", {
+    description:
+      "Same as --debug --db=MOCKED --blockstore=MOCKED --administration-token=s3cr3t --email-host=MOCKED --email-sender=no-reply@parsec.com --backend-addr=parsec://localhost:<port>[?no_ssl=true], for each one not given as a flag",
+  });
 
   /** The raw command-line values of this invocation. */
   flags(): BackendRunFlags {
@@ -284,6 +390,15 @@ export class BackendRunCommand extends Command<ParsecCliContext> {
       logFile: this.logFile,
       sentryUrl: this.sentryUrl,
       sentryEnvironment: this.sentryEnvironment,
+      backendAddr: this.backendAddr,
+      emailHost: this.emailHost,
+      emailPort: this.emailPort,
+      emailHostUser: this.emailHostUser,
+      emailHostPassword: this.emailHostPassword,
+      emailUseSsl: this.emailUseSsl,
+      emailUseTls: this.emailUseTls,
+      emailSender: this.emailSender,
+      emailLanguage: this.emailLanguage,
       debug: this.debug,
       dev: this.dev,
     };

@@ -1,0 +1,2 @@
+export * from "./mocked/index.js";
+export * from "./smtp/index.js";
