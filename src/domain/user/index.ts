@@ -1,1 +1,4 @@
 export * from "./user.js";
+export * from "./admission.js";
+export * from "./trustchain.js";
+export * from "./human-find.js";

@@ -16,6 +16,7 @@ export interface User {
   /** Author of the user certificate; `null` for the root key (bootstrap). */
   readonly userCertifier: DeviceID | null;
   readonly createdOn: DateTime;
+  /** Timestamp of the revocation certificate (may be slightly in the future of the server's clock); null when never revoked. */
   readonly revokedOn: DateTime | null;
   readonly revokedUserCertificate: Buffer | null;
   readonly revokedUserCertifier: DeviceID | null;
@@ -34,5 +35,14 @@ export interface Device {
   readonly createdOn: DateTime;
 }
 
+/** The fields of a {@link User} the organization-wide rules need (user limit, human handle uniqueness, `human_find`). */
+export type UserSummary = Pick<User, "userId" | "humanHandle" | "profile" | "revokedOn">;
+
 /** True when the user was revoked at or before `now`. */
-export const isRevoked = (user: User, now: DateTime): boolean => user.revokedOn !== null && !user.revokedOn.isAfter(now);
+export const isRevoked = (user: Pick<User, "revokedOn">, now: DateTime): boolean => user.revokedOn !== null && !user.revokedOn.isAfter(now);
+
+/**
+ * True when the user counts against the organization's `active_users_limit`: it has no revocation at all,
+ * even one dated in the future (Parsec v2.16.3 counts `revoked_on IS NULL`).
+ */
+export const countsAsActiveUser = (user: Pick<User, "revokedOn">): boolean => user.revokedOn === null;

@@ -1,24 +1,39 @@
-import type { Tx, UserRepository } from "../../../application/ports/index.js";
-import type { DeviceID, OrganizationID } from "../../../domain/ids.js";
+import type { Tx, UserRepository, UserRevocation, UserWithDevicesAndTrustchain } from "../../../application/ports/index.js";
+import type { DeviceID, OrganizationID, UserID } from "../../../domain/ids.js";
 import { DeviceID as DeviceIDs } from "../../../domain/ids.js";
-import type { Device, User } from "../../../domain/user/index.js";
-import type { MemoryStore } from "./store.js";
+import { trustchainRoots, walkTrustchain, type Device, type TrustchainLink, type User, type UserSummary } from "../../../domain/user/index.js";
+import type { MemoryOrganizationData, MemoryStore } from "./store.js";
 import type { MemoryTx } from "./unit-of-work.js";
 
 /** {@link UserRepository} on the memory store. */
 export class MemoryUserRepository implements UserRepository {
   constructor(private readonly store: MemoryStore) {}
 
+  private data(organizationId: OrganizationID): MemoryOrganizationData {
+    const data = this.store.organizations.get(organizationId);
+    if (!data) throw new Error(`organization ${organizationId} is not in the memory store`);
+    return data;
+  }
+
   async getUserWithDevice(organizationId: OrganizationID, deviceId: DeviceID): Promise<{ user: User; device: Device } | null> {
     const data = this.store.organizations.get(organizationId);
-    const device = data?.devices.get(deviceId);
-    const user = device && data?.users.get(DeviceIDs.userId(deviceId));
-    return device && user ? { user, device } : null;
+    return data ? linkOf(data, deviceId) : null;
+  }
+
+  async getUserWithDevicesAndTrustchain(organizationId: OrganizationID, userId: UserID): Promise<UserWithDevicesAndTrustchain | null> {
+    const data = this.store.organizations.get(organizationId);
+    const user = data?.users.get(userId);
+    if (!data || !user) return null;
+    const devices = [...data.devices.values()].filter((device) => DeviceIDs.userId(device.deviceId) === userId);
+    return { user, devices, trustchain: walkTrustchain(trustchainRoots(user, devices), (id) => linkOf(data, id)) };
+  }
+
+  async listUserSummaries(organizationId: OrganizationID): Promise<readonly UserSummary[]> {
+    return [...(this.store.organizations.get(organizationId)?.users.values() ?? [])];
   }
 
   async create(tx: Tx, organizationId: OrganizationID, user: User, firstDevice: Device): Promise<"ok" | "already_exists" | "human_handle_already_taken"> {
-    const data = this.store.organizations.get(organizationId);
-    if (!data) throw new Error(`organization ${organizationId} is not in the memory store`);
+    const data = this.data(organizationId);
     if (data.users.has(user.userId)) return "already_exists";
     if (user.humanHandle) {
       const email = user.humanHandle.email;
@@ -33,4 +48,34 @@ export class MemoryUserRepository implements UserRepository {
     });
     return "ok";
   }
+
+  async createDevice(tx: Tx, organizationId: OrganizationID, device: Device): Promise<"ok" | "user_not_found" | "already_exists"> {
+    const data = this.data(organizationId);
+    if (!data.users.has(DeviceIDs.userId(device.deviceId))) return "user_not_found";
+    if (data.devices.has(device.deviceId)) return "already_exists";
+    data.devices.set(device.deviceId, device);
+    (tx as MemoryTx).onRollback(() => data.devices.delete(device.deviceId));
+    return "ok";
+  }
+
+  async revoke(tx: Tx, organizationId: OrganizationID, userId: UserID, revocation: UserRevocation): Promise<"ok" | "not_found" | "already_revoked"> {
+    const data = this.data(organizationId);
+    const user = data.users.get(userId);
+    if (!user) return "not_found";
+    if (user.revokedOn !== null) return "already_revoked";
+    data.users.set(userId, {
+      ...user,
+      revokedOn: revocation.revokedOn,
+      revokedUserCertificate: revocation.certificate,
+      revokedUserCertifier: revocation.certifier,
+    });
+    (tx as MemoryTx).onRollback(() => data.users.set(userId, user));
+    return "ok";
+  }
 }
+
+const linkOf = (data: MemoryOrganizationData, deviceId: DeviceID): TrustchainLink | null => {
+  const device = data.devices.get(deviceId);
+  const user = device && data.users.get(DeviceIDs.userId(deviceId));
+  return device && user ? { user, device } : null;
+};
