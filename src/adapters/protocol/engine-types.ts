@@ -30,6 +30,10 @@ export interface WireEngine {
    * request; a command that honours it (a waiting `events_listen`) resolves to null and no reply is sent.
    */
   command(session: AuthenticatedSession | InvitedSession, frame: Buffer, text: boolean, signal: AbortSignal): Promise<CommandStep | null>;
+  /** An established session begins (after a successful handshake): a claimer's invitation becomes READY (Parsec `claimer_joined`). */
+  sessionOpened(session: AuthenticatedSession | InvitedSession): Promise<void>;
+  /** An established session ended (the connection closed): a claimer's invitation goes back to IDLE (Parsec `claimer_left`). */
+  sessionClosed(session: AuthenticatedSession | InvitedSession): Promise<void>;
   /** Serves an anonymous command (`organization_bootstrap`…) posted over HTTP. */
   anonymous(organizationId: OrganizationID, frame: Buffer): Promise<AnonymousStep>;
   /** Checks the organization an anonymous request targets before reading its body: 404 unknown, 460 expired, or null to go on. */

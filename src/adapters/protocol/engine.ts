@@ -90,6 +90,14 @@ export const createWireEngine = (app: Application): WireEngine => {
         : serve("invited", { app, session, signal }, frame, text);
     },
 
+    async sessionOpened(session) {
+      if (session.kind === "invited") await app.claimerJoined(session);
+    },
+
+    async sessionClosed(session) {
+      if (session.kind === "invited") await app.claimerLeft(session);
+    },
+
     async anonymousPrecheck(organizationId: OrganizationID, method) {
       const found = await app.getOrganization(organizationId);
       if (found.kind === "not_found") return method === "POST" && app.config.spontaneousOrganizationBootstrap ? null : 404;

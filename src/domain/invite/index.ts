@@ -1,1 +1,3 @@
 export * from "./invitation.js";
+export * from "./conduit.js";
+export * from "./email.js";

@@ -100,6 +100,7 @@ export const mountWebSocket = (
           },
           "Connection established",
         );
+        engine.sessionOpened(s).catch((err: unknown) => logger.error({ err, remote: c.remote, organization_id: s.organizationId }, "Session start failed"));
         pump(c);
       },
       (err: unknown) => {
@@ -171,6 +172,7 @@ export const mountWebSocket = (
       if (c.session) {
         registry.remove(c);
         logger.info({ remote: c.remote, organization_id: c.session.organizationId, code }, "Connection closed");
+        engine.sessionClosed(c.session).catch((err: unknown) => logger.error({ err, remote: c.remote, organization_id: c.session.organizationId }, "Session end failed"));
       }
     },
   });
