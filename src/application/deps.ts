@@ -7,6 +7,10 @@ import type {
   InvitationRepository,
   MessageRepository,
   OrganizationRepository,
+  RealmRepository,
+  VlobRepository,
+  BlockRepository,
+  BlockStore,
   RandomSource,
   UnitOfWork,
   UserRepository,
@@ -33,6 +37,10 @@ export interface ApplicationDeps {
   readonly users: UserRepository;
   readonly invitations: InvitationRepository;
   readonly messages: MessageRepository;
+  readonly realms: RealmRepository;
+  readonly vlobs: VlobRepository;
+  readonly blocks: BlockRepository;
+  readonly blockStore: BlockStore;
   readonly email: EmailSender;
   readonly events: EventBus;
   readonly clock: Clock;

@@ -6,6 +6,10 @@ import { inviteUseCases } from "./invite/index.js";
 import { messageUseCases } from "./message/index.js";
 import { ping } from "./ping/ping.js";
 import { userUseCases } from "./user/index.js";
+import { realmUseCases } from "./realm/index.js";
+import { vlobUseCases } from "./vlob/index.js";
+import { blockUseCases } from "./block/index.js";
+import { eventUseCases } from "./events/index.js";
 import { admitInvited, authenticateDevice } from "./session/handshake.js";
 
 export type { ApplicationConfig, ApplicationDeps } from "./deps.js";
@@ -33,6 +37,10 @@ export const createApplication = (deps: ApplicationDeps) => ({
   ...userUseCases(deps),
   ...inviteUseCases(deps),
   ...messageUseCases(deps),
+  ...realmUseCases(deps),
+  ...vlobUseCases(deps),
+  ...blockUseCases(deps),
+  ...eventUseCases(deps),
 });
 
 /** The application as driving adapters see it. */

@@ -3,6 +3,7 @@ import { createApplication, type Application } from "../application/index.js";
 import type { EmailSender } from "../application/ports/index.js";
 import { DEFAULT_ORGANIZATION_SETTINGS } from "../domain/organization/index.js";
 import { MockedEmailSender, SmtpEmailSender, type SmtpSecurity } from "../adapters/email/index.js";
+import { MemoryBlockStore } from "../adapters/blockstore/memory/index.js";
 import { MemoryEventBus } from "../adapters/events/memory/index.js";
 import { createMemoryPersistence } from "../adapters/persistence/memory/index.js";
 import { createWireEngine } from "../adapters/protocol/engine.js";
@@ -71,6 +72,7 @@ export const startBackend = async (settings: BackendSettings, deps: { logger: Lo
   const events = new MemoryEventBus((err, event) => deps.logger.error({ err, event: event.type }, "Event listener failed"));
   const application = createApplication({
     ...persistence,
+    blockStore: new MemoryBlockStore(),
     events,
     clock,
     random: new CryptoRandom(),

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
+import { MemoryBlockStore } from "../../src/adapters/blockstore/memory/index.js";
 import { MemoryEventBus } from "../../src/adapters/events/memory/index.js";
 import { createMemoryPersistence } from "../../src/adapters/persistence/memory/index.js";
 import { CryptoRandom } from "../../src/adapters/system/index.js";
@@ -10,7 +11,7 @@ import {
   type AuthenticatedSession,
   type BootstrapOrganizationInput,
 } from "../../src/application/index.js";
-import type { BackendEvent, Clock, EmailSender, OutgoingEmail, RandomSource } from "../../src/application/ports/index.js";
+import type { BackendEvent, BlockStore, Clock, EmailSender, OutgoingEmail, RandomSource } from "../../src/application/ports/index.js";
 import type { BackendAddr } from "../../src/domain/backend-addr.js";
 import { CHALLENGE_SIZE } from "../../src/domain/handshake/index.js";
 import {
@@ -81,6 +82,8 @@ export interface TestAppOptions {
   /** Address put in invitation URLs (default `parsec://parsec.example.com`); null when unconfigured. */
   readonly backendAddr?: BackendAddr | null;
   readonly emailLanguage?: "en" | "fr";
+  /** Block store; a fresh memory one by default. */
+  readonly blockStore?: BlockStore;
   /** Email sender; by default one that records every email in {@link TestApp.sentEmails}. */
   readonly email?: EmailSender;
   /** Replaces some ports after the memory ones are built (e.g. a failing repository). */
@@ -131,6 +134,10 @@ export const buildTestApp = (options: TestAppOptions = {}): TestApp => {
     organizations: persistence.organizations,
     users: persistence.users,
     invitations: persistence.invitations,
+    realms: persistence.realms,
+    vlobs: persistence.vlobs,
+    blocks: persistence.blocks,
+    blockStore: options.blockStore ?? new MemoryBlockStore(),
     messages: persistence.messages,
     email,
     events,

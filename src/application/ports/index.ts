@@ -7,3 +7,8 @@ export type * from "./user-repository.js";
 export type * from "./invitation-repository.js";
 export type * from "./message-repository.js";
 export type * from "./email.js";
+export type * from "./realm-repository.js";
+export type * from "./vlob-repository.js";
+export type * from "./block-repository.js";
+export type { BlockStore } from "./block-store.js";
+export { BlockStoreError } from "./block-store.js";

@@ -1,6 +1,9 @@
 import type { DateTime } from "../../../domain/time.js";
 import { MemoryInvitationRepository } from "./invitation-repository.js";
 import { MemoryMessageRepository } from "./message-repository.js";
+import { MemoryRealmRepository } from "./realm-repository.js";
+import { MemoryVlobRepository } from "./vlob-repository.js";
+import { MemoryBlockRepository } from "./block-repository.js";
 import { MemoryOrganizationRepository } from "./organization-repository.js";
 import { MemoryStore } from "./store.js";
 import { MemoryUnitOfWork } from "./unit-of-work.js";
@@ -12,6 +15,9 @@ export { MemoryOrganizationRepository } from "./organization-repository.js";
 export { MemoryUserRepository } from "./user-repository.js";
 export { MemoryInvitationRepository } from "./invitation-repository.js";
 export { MemoryMessageRepository } from "./message-repository.js";
+export { MemoryRealmRepository } from "./realm-repository.js";
+export { MemoryVlobRepository } from "./vlob-repository.js";
+export { MemoryBlockRepository } from "./block-repository.js";
 
 /** Every memory persistence adapter, sharing one store. `now` dates the statistics. */
 export const createMemoryPersistence = (now: () => DateTime) => {
@@ -23,5 +29,8 @@ export const createMemoryPersistence = (now: () => DateTime) => {
     users: new MemoryUserRepository(store),
     invitations: new MemoryInvitationRepository(store),
     messages: new MemoryMessageRepository(store),
+    realms: new MemoryRealmRepository(),
+    vlobs: new MemoryVlobRepository(),
+    blocks: new MemoryBlockRepository(),
   };
 };

@@ -4,6 +4,10 @@ import { organizationBootstrap, organizationConfig, organizationStats } from "./
 import { authenticatedPing, invitedPing } from "./ping.js";
 import type { HandlerTable } from "./types.js";
 import { userHandlers } from "./user.js";
+import { realmHandlers } from "./realm.js";
+import { vlobHandlers } from "./vlob.js";
+import { blockHandlers } from "./block.js";
+import { eventHandlers } from "./events.js";
 
 export type { Handler, HandlerContext, HandlerTable, SessionOf } from "./types.js";
 
@@ -18,6 +22,10 @@ export const handlerTables = (options: { debug: boolean }) => ({
     ...userHandlers,
     ...inviteGreeterHandlers,
     ...messageHandlers,
+    ...realmHandlers,
+    ...vlobHandlers,
+    ...blockHandlers,
+    ...eventHandlers,
     ...(options.debug && { ping: authenticatedPing }),
   } satisfies HandlerTable<"authenticated"> as HandlerTable<"authenticated">,
   invited: {

@@ -1,0 +1,65 @@
+import type { DeviceID, RealmID, RealmRole, UserID } from "../ids.js";
+import type { DateTime } from "../time.js";
+
+/** One change of a user's role in a realm, as certified by a `realm_role_certificate` (kept as received). */
+export interface RealmRoleGrant {
+  readonly userId: UserID;
+  /** `null`: the role was removed. */
+  readonly role: RealmRole | null;
+  readonly certificate: Buffer;
+  /** Author of the certificate (`null` never happens for realms, kept for symmetry with the certificate format). */
+  readonly grantedBy: DeviceID | null;
+  readonly grantedOn: DateTime;
+}
+
+/** Parsec `MaintenanceType`. */
+export type MaintenanceType = "REENCRYPTION" | "GARBAGE_COLLECTION";
+
+/** A maintenance in progress on a realm. */
+export interface RealmMaintenance {
+  readonly type: MaintenanceType;
+  readonly startedBy: DeviceID;
+  readonly startedOn: DateTime;
+}
+
+/**
+ * A realm: the unit of sharing. Its role grants are in chronological order; its encryption revision
+ * starts at 1 and increases by one with each re-encryption maintenance.
+ * Source: Parsec v2.16.3 `parsec/backend/realm.py` (`RealmStatus`, `RealmGrantedRole`).
+ */
+export interface Realm {
+  readonly id: RealmID;
+  readonly createdOn: DateTime;
+  readonly encryptionRevision: number;
+  readonly maintenance: RealmMaintenance | null;
+  readonly grants: readonly RealmRoleGrant[];
+}
+
+/** Current role of every member (users whose last grant removed their role are absent). */
+export const currentRoles = (realm: Realm): Map<UserID, RealmRole> => {
+  const roles = new Map<UserID, RealmRole>();
+  for (const grant of realm.grants) {
+    if (grant.role === null) roles.delete(grant.userId);
+    else roles.set(grant.userId, grant.role);
+  }
+  return roles;
+};
+
+/** The current role of `userId` in `realm`, or null when not a member. */
+export const roleOf = (realm: Realm, userId: UserID): RealmRole | null => {
+  let role: RealmRole | null = null;
+  for (const grant of realm.grants) if (grant.userId === userId) role = grant.role;
+  return role;
+};
+
+/** The last grant concerning `userId`, or null. */
+export const lastGrantOf = (realm: Realm, userId: UserID): RealmRoleGrant | null => {
+  for (let i = realm.grants.length - 1; i >= 0; i--) if (realm.grants[i]!.userId === userId) return realm.grants[i]!;
+  return null;
+};
+
+/** Any member may read a realm's vlobs and blocks. */
+export const canRead = (role: RealmRole | null): boolean => role !== null;
+
+/** OWNER, MANAGER and CONTRIBUTOR may write vlobs and blocks; READER may not. */
+export const canWrite = (role: RealmRole | null): boolean => role === "OWNER" || role === "MANAGER" || role === "CONTRIBUTOR";
