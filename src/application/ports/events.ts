@@ -1,4 +1,4 @@
-import type { DeviceID, InvitationToken, OrganizationID, UserID } from "../../domain/ids.js";
+import type { DeviceID, InvitationToken, OrganizationID, RealmID, RealmRole, UserID, VlobID } from "../../domain/ids.js";
 import type { InvitationStatus } from "../../domain/invite/index.js";
 import type { Tx } from "./unit-of-work.js";
 
@@ -25,7 +25,33 @@ export type BackendEvent =
       /** 1-based index of the message in the recipient's inbox. */
       readonly index: number;
     }
-  | { readonly type: "invite.conduit_updated"; readonly organizationId: OrganizationID; readonly token: InvitationToken };
+  | { readonly type: "invite.conduit_updated"; readonly organizationId: OrganizationID; readonly token: InvitationToken }
+  | {
+      readonly type: "realm.roles_updated";
+      readonly organizationId: OrganizationID;
+      readonly author: DeviceID;
+      readonly realmId: RealmID;
+      readonly userId: UserID;
+      /** `null`: the role was removed. */
+      readonly role: RealmRole | null;
+    }
+  | {
+      readonly type: "realm.vlobs_updated";
+      readonly organizationId: OrganizationID;
+      readonly author: DeviceID;
+      readonly realmId: RealmID;
+      /** The realm's change counter after this write. */
+      readonly checkpoint: number;
+      readonly srcId: VlobID;
+      readonly srcVersion: number;
+    }
+  | {
+      readonly type: "realm.maintenance_started" | "realm.maintenance_finished";
+      readonly organizationId: OrganizationID;
+      readonly author: DeviceID;
+      readonly realmId: RealmID;
+      readonly encryptionRevision: number;
+    };
 
 /** Stop receiving events. */
 export type Unsubscribe = () => void;
