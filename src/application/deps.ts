@@ -3,6 +3,7 @@ import type { OrganizationDefaults } from "../domain/organization/index.js";
 import type {
   Clock,
   EmailSender,
+  ErrorReporter,
   EventBus,
   InvitationRepository,
   MessageRepository,
@@ -41,6 +42,8 @@ export interface ApplicationDeps {
   readonly vlobs: VlobRepository;
   readonly blocks: BlockRepository;
   readonly blockStore: BlockStore;
+  /** Infrastructure failures turned into protocol statuses are reported here. */
+  readonly errors: ErrorReporter;
   readonly email: EmailSender;
   readonly events: EventBus;
   readonly clock: Clock;

@@ -73,6 +73,7 @@ export const startBackend = async (settings: BackendSettings, deps: { logger: Lo
   const application = createApplication({
     ...persistence,
     blockStore: new MemoryBlockStore(),
+    errors: { error: (message, context) => deps.logger.error(context, message) },
     events,
     clock,
     random: new CryptoRandom(),

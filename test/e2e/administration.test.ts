@@ -265,14 +265,31 @@ describe("administration API", () => {
     it.each([
       ["GET", "/nope"],
       ["GET", "/administration/nope"],
-      ["DELETE", "/administration/organizations/CoolOrg"],
-      ["POST", "/administration/stats"],
-      ["GET", "/administration/organizations"],
       ["PUT", "/"],
     ])("%s %s answers 404", async (method, path) => {
       const reply = await administration.request(method, path);
       expect(reply.status).toBe(404);
     });
+
+    it.each([
+      ["DELETE", "/administration/organizations/CoolOrg"],
+      ["POST", "/administration/stats"],
+      ["GET", "/administration/organizations"],
+      ["PUT", "/administration/organizations/CoolOrg/stats"],
+    ])("%s %s answers 405 method_not_allowed", async (method, path) => {
+      const reply = await administration.request(method, path);
+      expect(reply.status).toBe(405);
+      expect(reply.body).toEqual({ error: "method_not_allowed" });
+    });
+
+    it.each(["/administration/organizations/%E0%A4%A", "/administration/organizations/%ZZ/stats"])(
+      "GET %s (malformed percent-escape) answers 404 not_found",
+      async (path) => {
+        const reply = await administration.request("GET", path);
+        expect(reply.status).toBe(404);
+        expect(reply.body).toEqual({ error: "not_found" });
+      },
+    );
   });
 
   it("logged no internal error", () => {

@@ -103,6 +103,8 @@ export interface TestApp {
   readonly persistence: ReturnType<typeof createMemoryPersistence>;
   /** Emails handed to the default recording sender, in order. */
   readonly sentEmails: OutgoingEmail[];
+  /** Failures the use cases reported through the error reporter port, in order. */
+  readonly reportedErrors: { message: string; context: Readonly<Record<string, unknown>> }[];
 }
 
 /** Builds an {@link Application} on memory adapters. */
@@ -123,6 +125,7 @@ export const buildTestApp = (options: TestAppOptions = {}): TestApp => {
     emailLanguage: options.emailLanguage ?? "en",
   };
   const sentEmails: OutgoingEmail[] = [];
+  const reportedErrors: { message: string; context: Readonly<Record<string, unknown>> }[] = [];
   const email: EmailSender = options.email ?? {
     send: async (message) => {
       sentEmails.push(message);
@@ -138,6 +141,7 @@ export const buildTestApp = (options: TestAppOptions = {}): TestApp => {
     vlobs: persistence.vlobs,
     blocks: persistence.blocks,
     blockStore: options.blockStore ?? new MemoryBlockStore(),
+    errors: { error: (message, context) => void reportedErrors.push({ message, context }) },
     messages: persistence.messages,
     email,
     events,
@@ -146,7 +150,7 @@ export const buildTestApp = (options: TestAppOptions = {}): TestApp => {
     config,
   };
   const deps: ApplicationDeps = { ...base, ...options.overrides?.(base) };
-  return { app: createApplication(deps), deps, clock, events, published, listenerErrors, persistence, sentEmails };
+  return { app: createApplication(deps), deps, clock, events, published, listenerErrors, persistence, sentEmails, reportedErrors };
 };
 
 /** Parses a raw identifier or throws (test inputs are known to be valid). */

@@ -32,7 +32,10 @@ export interface WireEngine {
   command(session: AuthenticatedSession | InvitedSession, frame: Buffer, text: boolean, signal: AbortSignal): Promise<CommandStep | null>;
   /** An established session begins (after a successful handshake): a claimer's invitation becomes READY (Parsec `claimer_joined`). */
   sessionOpened(session: AuthenticatedSession | InvitedSession): Promise<void>;
-  /** An established session ended (the connection closed): a claimer's invitation goes back to IDLE (Parsec `claimer_left`). */
+  /**
+   * An established session ended (the connection closed): a claimer's invitation goes back to IDLE (Parsec
+   * `claimer_left`); an authenticated session's event subscription is released.
+   */
   sessionClosed(session: AuthenticatedSession | InvitedSession): Promise<void>;
   /** Serves an anonymous command (`organization_bootstrap`…) posted over HTTP. */
   anonymous(organizationId: OrganizationID, frame: Buffer): Promise<AnonymousStep>;

@@ -96,6 +96,7 @@ export const createWireEngine = (app: Application): WireEngine => {
 
     async sessionClosed(session) {
       if (session.kind === "invited") await app.claimerLeft(session);
+      else app.endEventSession(session);
     },
 
     async anonymousPrecheck(organizationId: OrganizationID, method) {

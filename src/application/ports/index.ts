@@ -12,3 +12,4 @@ export type * from "./vlob-repository.js";
 export type * from "./block-repository.js";
 export type { BlockStore } from "./block-store.js";
 export { BlockStoreError } from "./block-store.js";
+export type * from "./error-reporter.js";

@@ -1,1 +1,3 @@
 export * from "./realm.js";
+export * from "./roles.js";
+export * from "./maintenance.js";

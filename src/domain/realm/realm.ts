@@ -1,4 +1,4 @@
-import type { DeviceID, RealmID, RealmRole, UserID } from "../ids.js";
+import { DeviceID, type RealmID, type RealmRole, type UserID } from "../ids.js";
 import type { DateTime } from "../time.js";
 
 /** One change of a user's role in a realm, as certified by a `realm_role_certificate` (kept as received). */
@@ -63,3 +63,35 @@ export const canRead = (role: RealmRole | null): boolean => role !== null;
 
 /** OWNER, MANAGER and CONTRIBUTOR may write vlobs and blocks; READER may not. */
 export const canWrite = (role: RealmRole | null): boolean => role === "OWNER" || role === "MANAGER" || role === "CONTRIBUTOR";
+
+/** OWNER and MANAGER may change other members' roles (within the limits of {@link authorizeRoleChange}). */
+export const canManage = (role: RealmRole | null): boolean => role === "OWNER" || role === "MANAGER";
+
+/**
+ * A new realm whose only grant is its creator's OWNER role (`realm_create`): encryption revision 1, no maintenance,
+ * created at the grant's timestamp.
+ */
+export const newRealm = (id: RealmID, creation: RealmRoleGrant): Realm => ({
+  id,
+  createdOn: creation.grantedOn,
+  encryptionRevision: 1,
+  maintenance: null,
+  grants: [creation],
+});
+
+/** `realm` with `grant` appended (the grant is assumed checked by {@link authorizeRoleChange} and {@link checkRoleChangeCausality}). */
+export const withGrant = (realm: Realm, grant: RealmRoleGrant): Realm => ({ ...realm, grants: [...realm.grants, grant] });
+
+/**
+ * Timestamp of the latest role certificate signed by one of `userId`'s devices in `realm`, or null.
+ * Parsec v2.16.3 keeps it as `last_role_change` (`realm_user_change` table) to order management-rights removals.
+ * Parsec leaves the creation certificate out; counting it changes no outcome, since it is also the creator's own
+ * first grant, which {@link checkRoleChangeCausality} compares first.
+ */
+export const lastRoleChangeBy = (realm: Realm, userId: UserID): DateTime | null => {
+  let last: DateTime | null = null;
+  for (const grant of realm.grants)
+    if (grant.grantedBy !== null && DeviceID.userId(grant.grantedBy) === userId && (last === null || grant.grantedOn.isAfter(last)))
+      last = grant.grantedOn;
+  return last;
+};

@@ -32,6 +32,10 @@ export class MemoryOrganizationRepository implements OrganizationRepository {
     }
   }
 
+  /**
+   * The user figures as of `at`; `realms`, `dataSize` and `metadataSize` are 0 here because this store
+   * does not hold realms, vlobs or blocks (the application takes them from their own repositories).
+   */
   async stats(id: OrganizationID, at?: DateTime): Promise<OrganizationStats> {
     const when = at ?? this.now();
     const data = this.store.organizations.get(id);

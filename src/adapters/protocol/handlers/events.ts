@@ -1,4 +1,54 @@
-import type { HandlerTable } from "./types.js";
+import type { ClientEvent } from "../../../application/events/index.js";
+import type { ApiEvent } from "../commands/events.js";
+import type { Handler, HandlerTable } from "./types.js";
+
+/** Raised when a connection let too many events pile up: the transport then closes it, as Parsec does. */
+export class EventQueueOverflowError extends Error {
+  override readonly name = "EventQueueOverflowError";
+}
+
+/** A delivered event → the `APIEvent` fields of the `events_listen` `ok` reply. */
+const apiEvent = (event: ClientEvent): ApiEvent => {
+  switch (event.type) {
+    case "pinged":
+      return { event: event.type, ping: event.ping };
+    case "message.received":
+      return { event: event.type, index: event.index };
+    case "invite.status_changed":
+      return { event: event.type, token: event.token, invitation_status: event.status };
+    case "realm.roles_updated":
+      return { event: event.type, realm_id: event.realmId, role: event.role };
+    case "realm.vlobs_updated":
+      return { event: event.type, realm_id: event.realmId, checkpoint: event.checkpoint, src_id: event.srcId, src_version: event.srcVersion };
+    case "realm.maintenance_started":
+    case "realm.maintenance_finished":
+      return { event: event.type, realm_id: event.realmId, encryption_revision: event.encryptionRevision };
+  }
+};
+
+/**
+ * Authenticated `events_listen`: the event flattened next to `status: "ok"`, or `no_events`. An aborted
+ * call (another request arrived, or the connection closed) sends no reply, as in Parsec, which never
+ * answers `cancelled`. An overflowed subscription throws so that the transport closes the connection.
+ */
+const eventsListen: Handler<"authenticated", "events_listen"> = async ({ app, session, signal }, req) => {
+  const outcome = await app.listenEvents(session, req.wait, signal);
+  switch (outcome.kind) {
+    case "ok":
+      return { status: "ok", ...apiEvent(outcome.event) };
+    case "no_events":
+      return { status: "no_events" };
+    case "cancelled":
+      return null;
+    case "overflowed":
+      throw new EventQueueOverflowError(`Too many pending events for ${session.deviceId}`);
+  }
+};
+
+/** Authenticated `events_subscribe`. */
+const eventsSubscribe: Handler<"authenticated", "events_subscribe"> = async ({ app, session }) => ({
+  status: (await app.subscribeEvents(session)).kind,
+});
 
 /** The events commands. */
-export const eventHandlers = {} satisfies HandlerTable<"authenticated">;
+export const eventHandlers = { events_listen: eventsListen, events_subscribe: eventsSubscribe } satisfies HandlerTable<"authenticated">;

@@ -4,7 +4,7 @@ import type { Application } from "../../../application/index.js";
 import { OrganizationID } from "../../../domain/ids.js";
 import type { OrganizationStats } from "../../../domain/organization/index.js";
 import { DateTime } from "../../../domain/time.js";
-import { json, secretsEqual, type ReadRequest, type Reply } from "./http.js";
+import { decodePathSegment, json, secretsEqual, type ReadRequest, type Reply } from "./http.js";
 
 const NonNegativeInt = t.refinement(t.number, (n) => Number.isSafeInteger(n) && n >= 0, "NonNegativeInteger");
 
@@ -100,7 +100,7 @@ export const administrationRoutes = (app: Application, administrationToken: stri
   };
 
   const organizationItem = async (req: ReadRequest, rawId: string): Promise<Reply> => {
-    const id = OrganizationID.parse(decodeURIComponent(rawId));
+    const id = OrganizationID.parse(decodePathSegment(rawId));
     if (!id.ok) return notFound();
     if (req.method === "GET") {
       const found = await app.getOrganization(id.value);
@@ -126,7 +126,7 @@ export const administrationRoutes = (app: Application, administrationToken: stri
   };
 
   const organizationStats = async (rawId: string): Promise<Reply> => {
-    const id = OrganizationID.parse(decodeURIComponent(rawId));
+    const id = OrganizationID.parse(decodePathSegment(rawId));
     if (!id.ok) return notFound();
     const outcome = await app.organizationStats(id.value);
     if (outcome.kind === "not_found") return notFound();
@@ -173,18 +173,20 @@ export const administrationRoutes = (app: Application, administrationToken: stri
   return async (req: ReadRequest): Promise<Reply | null> => {
     const path = req.url;
     if (!path.startsWith("/administration/")) return null;
-    const route = (): ((r: ReadRequest) => Promise<Reply>) | null => {
-      if (path === "/administration/organizations") return req.method === "POST" ? createOrganization : null;
-      if (path === "/administration/stats") return req.method === "GET" ? serverStats : null;
+    const route = (): ((r: ReadRequest) => Promise<Reply>) | "method_not_allowed" | null => {
+      const allow = (methods: readonly string[], handler: (r: ReadRequest) => Promise<Reply>) => (methods.includes(req.method) ? handler : "method_not_allowed");
+      if (path === "/administration/organizations") return allow(["POST"], createOrganization);
+      if (path === "/administration/stats") return allow(["GET"], serverStats);
       const stats = /^\/administration\/organizations\/([^/]+)\/stats$/.exec(path);
-      if (stats) return req.method === "GET" ? () => organizationStats(stats[1]!) : null;
+      if (stats) return allow(["GET"], () => organizationStats(stats[1]!));
       const item = /^\/administration\/organizations\/([^/]+)$/.exec(path);
-      if (item) return req.method === "GET" || req.method === "PATCH" ? (r) => organizationItem(r, item[1]!) : null;
+      if (item) return allow(["GET", "PATCH"], (r) => organizationItem(r, item[1]!));
       return null;
     };
     const handler = route();
     if (!handler) return null;
     if (!authorized(req)) return json(403, { error: "not_allowed" });
+    if (handler === "method_not_allowed") return json(405, { error: "method_not_allowed" });
     return handler(req);
   };
 };

@@ -40,11 +40,6 @@ export class ConnectionRegistry {
     if (set.size === 0) this.byOrganization.delete(key);
   }
 
-  /** Every open session. */
-  all(): LiveConnection[] {
-    return [...this.byOrganization.values()].flatMap((set) => [...set]);
-  }
-
   /** Closes the sessions `event` ends. */
   onEvent(event: BackendEvent): void {
     const set = this.byOrganization.get(event.organizationId);

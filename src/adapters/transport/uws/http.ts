@@ -101,3 +101,12 @@ export const serveHttp =
 /** Compares two secrets in constant time (the lengths are hidden by hashing first). */
 export const secretsEqual = (given: string, expected: string): boolean =>
   timingSafeEqual(createHash("sha256").update(given).digest(), createHash("sha256").update(expected).digest());
+
+/** `decodeURIComponent` that answers null instead of throwing on a malformed escape. */
+export const decodePathSegment = (raw: string): string | null => {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return null;
+  }
+};

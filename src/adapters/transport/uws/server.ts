@@ -5,7 +5,7 @@ import { OrganizationID } from "../../../domain/ids.js";
 import { administrationRoutes } from "./administration.js";
 import { CloseCode, ConnectionRegistry } from "./connections.js";
 import type { WireEngine } from "../../protocol/engine-types.js";
-import { json, serveHttp, type ReadRequest, type Reply } from "./http.js";
+import { decodePathSegment, json, serveHttp, type ReadRequest, type Reply } from "./http.js";
 import { LANDING_PAGE } from "./landing.js";
 import { loadNativeUws } from "./native.js";
 import { mountWebSocket, type WebSocketLimits } from "./websocket.js";
@@ -21,6 +21,11 @@ export interface UwsServerOptions {
     /** Largest HTTP body accepted, in bytes (Parsec: 1 MiB). */
     readonly maxHttpBodyBytes: number;
   };
+}
+
+/** The server could not bind its address (in use, or not an address of this machine). */
+export class ListenError extends Error {
+  override readonly name = "ListenError";
 }
 
 /** A listening server. */
@@ -41,6 +46,8 @@ export const DEFAULT_LIMITS: UwsServerOptions["limits"] = {
 };
 
 const CONTENT_TYPE_MSGPACK = "application/msgpack";
+/** uSockets' `LIBUS_LISTEN_EXCLUSIVE_PORT`: no SO_REUSEPORT, so a second server on the same port fails instead of sharing it. */
+const LISTEN_EXCLUSIVE_PORT = 1;
 
 /**
  * Starts one uWebSockets.js app (TLS when configured) serving `GET /ws`, `POST|GET /anonymous/<org>`,
@@ -63,7 +70,7 @@ export const startUwsServer = async (
     const apiVersion = settleApiVersion(parseApiVersion(req.headers.get("api-version") ?? "3.0") ?? { major: -1, revision: 0 });
     if (!apiVersion) return { status: 422, headers: { "supported-api-versions": SUPPORTED_API_VERSIONS.map(formatApiVersion).join(";") } };
     const versionHeader = { "api-version": formatApiVersion(apiVersion) };
-    const id = OrganizationID.parse(decodeURIComponent(rawId));
+    const id = OrganizationID.parse(decodePathSegment(rawId));
     if (!id.ok) return { status: 404, headers: versionHeader };
     const method = req.method === "GET" ? "GET" : "POST";
     const precheck = await engine.anonymousPrecheck(id.value, method);
@@ -83,16 +90,23 @@ export const startUwsServer = async (
     const admin = await administration(req);
     if (admin) return admin;
     const anon = /^\/anonymous\/([^/]+)$/.exec(req.url);
-    if (anon && (req.method === "POST" || req.method === "GET")) return anonymous(req, anon[1]!);
+    if (anon) return req.method === "POST" || req.method === "GET" ? anonymous(req, anon[1]!) : { status: 405, headers: { allow: "GET, POST" } };
     if (req.url === "/" && req.method === "GET") return { status: 200, headers: { "content-type": "text/html; charset=utf-8" }, body: LANDING_PAGE };
     return json(404, { error: "not_found" });
   };
 
   app.any("/*", serveHttp(options.limits.maxHttpBodyBytes, route, (err, req) => logger.error({ err, method: req.method, url: req.url }, "HTTP handler failed")));
-  mountWebSocket(app, engine, registry, options.limits, logger);
+  const webSockets = mountWebSocket(app, engine, registry, options.limits, logger);
 
   const listenSocket = await new Promise<unknown>((resolve, reject) => {
-    app.listen(options.host, options.port, (socket) => (socket ? resolve(socket) : reject(new Error(`Cannot listen on ${options.host}:${options.port}`))));
+    const onListen = (socket: unknown) =>
+      socket ? resolve(socket) : reject(new ListenError(`Cannot listen on ${options.host}:${options.port}: the address is in use or not available on this machine`));
+    (app.listen as unknown as (host: string, port: number, options: number, cb: (socket: unknown) => void) => void)(
+      options.host,
+      options.port,
+      LISTEN_EXCLUSIVE_PORT,
+      onListen,
+    );
   });
   const port = uws.us_socket_local_port(listenSocket as never);
 
@@ -103,7 +117,7 @@ export const startUwsServer = async (
       stopped ??= (async () => {
         uws.us_listen_socket_close(listenSocket as never);
         unsubscribe();
-        for (const connection of registry.all()) connection.close(CloseCode.goingAway, "Server shutting down");
+        webSockets.closeAll(CloseCode.goingAway, "Server shutting down");
       })();
       return stopped;
     },

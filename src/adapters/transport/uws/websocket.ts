@@ -40,7 +40,8 @@ export const mountWebSocket = (
   registry: ConnectionRegistry,
   limits: WebSocketLimits,
   logger: Logger,
-): void => {
+): { closeAll(code: number, reason: string): void } => {
+  const open = new Set<Connection>();
   const send = (c: Connection, frame: Buffer): void => {
     if (c.closed || !c.ws) return;
     c.ws.cork(() => c.ws!.send(frame, true));
@@ -142,6 +143,7 @@ export const mountWebSocket = (
     },
     open: (ws) => {
       const c = ws.getUserData().connection;
+      open.add(c);
       c.ws = ws;
       const { frame, challenge } = engine.challenge();
       c.challenge = challenge;
@@ -157,13 +159,17 @@ export const mountWebSocket = (
       }
       const frame = Buffer.from(message.slice(0));
       if (c.challenge) return onHandshake(c, frame, !isBinary);
-      if (!c.session) return;
+      if (!c.session) {
+        c.queue.push({ frame, text: !isBinary });
+        return;
+      }
       c.queue.push({ frame, text: !isBinary });
       c.inFlight?.abort();
       pump(c);
     },
     close: (ws, code) => {
       const c = ws.getUserData().connection;
+      open.delete(c);
       c.closed = true;
       c.ws = null;
       if (c.handshakeTimer) clearTimeout(c.handshakeTimer);
@@ -176,4 +182,10 @@ export const mountWebSocket = (
       }
     },
   });
+
+  return {
+    closeAll(code, reason) {
+      for (const c of [...open]) c.close(code, reason);
+    },
+  };
 };

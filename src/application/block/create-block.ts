@@ -1,0 +1,65 @@
+import { checkBlockWrite } from "../../domain/block/index.js";
+import type { BlockID, RealmID } from "../../domain/ids.js";
+import type { ApplicationDeps } from "../deps.js";
+import { BlockStoreError, type Tx } from "../ports/index.js";
+import type { AuthenticatedSession } from "../session/session.js";
+
+/** Input of `block_create`: the encrypted payload to store under `blockId` in `realmId`. */
+export interface CreateBlockInput {
+  readonly blockId: BlockID;
+  readonly realmId: RealmID;
+  readonly block: Buffer;
+}
+
+/**
+ * Outcome of `block_create`. `timeout` is Parsec's legacy name for a block store failure (the store
+ * adapter logs the cause). `realm_archived` and `realm_deleted` never occur: realm archiving is not served.
+ */
+export type CreateBlockOutcome =
+  | { readonly kind: "ok" }
+  | { readonly kind: "not_found" }
+  | { readonly kind: "not_allowed" }
+  | { readonly kind: "in_maintenance" }
+  | { readonly kind: "already_exists" }
+  | { readonly kind: "timeout" };
+
+type CreateBlockDeps = Pick<ApplicationDeps, "uow" | "realms" | "blocks" | "blockStore" | "clock" | "errors">;
+
+/** The refusal `block_create` owes the author, or null when it may go on. */
+const refusal = async (deps: CreateBlockDeps, author: AuthenticatedSession, input: CreateBlockInput, tx?: Tx): Promise<CreateBlockOutcome | null> => {
+  const realm = await deps.realms.get(author.organizationId, input.realmId, tx);
+  if (!realm) return { kind: "not_found" };
+  const access = checkBlockWrite(realm, author.userId);
+  if (access.kind !== "ok") return access;
+  if (await deps.blocks.get(author.organizationId, input.blockId, tx)) return { kind: "already_exists" };
+  return null;
+};
+
+/**
+ * Authenticated `block_create` (Parsec v2.16.3 `BlockComponent.create`): checks realm, role (CONTRIBUTOR
+ * or above), maintenance and id unicity; writes the payload to the block store; then, in a unit of work
+ * that re-checks the same rules, records the metadata. The payload goes first so that metadata never
+ * points to a missing payload; a payload left behind by a later refusal is unreachable and harmless
+ * (block stores are idempotent per id). The block store call stays outside the unit of work so that a
+ * slow store never holds the organization's lock.
+ */
+export const createBlock =
+  (deps: CreateBlockDeps) =>
+  async (author: AuthenticatedSession, input: CreateBlockInput): Promise<CreateBlockOutcome> => {
+    const createdOn = deps.clock.now();
+    const early = await refusal(deps, author, input);
+    if (early) return early;
+    try {
+      await deps.blockStore.create(author.organizationId, input.blockId, input.block);
+    } catch (err) {
+      if (!(err instanceof BlockStoreError)) throw err;
+      deps.errors.error("Block store write failed", { organizationId: author.organizationId, blockId: input.blockId, cause: err.message });
+      return { kind: "timeout" };
+    }
+    return deps.uow.run(author.organizationId, async (tx) => {
+      const late = await refusal(deps, author, input, tx);
+      if (late) return late;
+      const meta = { id: input.blockId, realmId: input.realmId, size: input.block.length, author: author.deviceId, createdOn };
+      return (await deps.blocks.create(tx, author.organizationId, meta)) === "ok" ? { kind: "ok" } : { kind: "already_exists" };
+    });
+  };

@@ -1,0 +1,43 @@
+import { checkBlockRead } from "../../domain/block/index.js";
+import type { BlockID } from "../../domain/ids.js";
+import type { ApplicationDeps } from "../deps.js";
+import { BlockStoreError } from "../ports/index.js";
+import type { AuthenticatedSession } from "../session/session.js";
+
+/**
+ * Outcome of `block_read`. `timeout` means the block store failed or lost the payload (Parsec's legacy
+ * name). `realm_deleted` never occurs: realm archiving is not served.
+ */
+export type ReadBlockOutcome =
+  | { readonly kind: "ok"; readonly block: Buffer }
+  | { readonly kind: "not_found" }
+  | { readonly kind: "not_allowed" }
+  | { readonly kind: "in_maintenance" }
+  | { readonly kind: "timeout" };
+
+/**
+ * Authenticated `block_read` (Parsec v2.16.3 `BlockComponent.read`): any member of the block's realm may
+ * read it, also during a re-encryption maintenance (not during another kind of maintenance). Blocks are
+ * immutable, so the metadata check and the payload read need no unit of work.
+ */
+export const readBlock =
+  (deps: Pick<ApplicationDeps, "realms" | "blocks" | "blockStore" | "errors">) =>
+  async (reader: AuthenticatedSession, blockId: BlockID): Promise<ReadBlockOutcome> => {
+    const meta = await deps.blocks.get(reader.organizationId, blockId);
+    if (!meta) return { kind: "not_found" };
+    const realm = await deps.realms.get(reader.organizationId, meta.realmId);
+    if (!realm) return { kind: "not_found" };
+    const access = checkBlockRead(realm, reader.userId);
+    if (access.kind !== "ok") return access;
+    let block: Buffer | null;
+    try {
+      block = await deps.blockStore.read(reader.organizationId, blockId);
+    } catch (err) {
+      if (!(err instanceof BlockStoreError)) throw err;
+      deps.errors.error("Block store read failed", { organizationId: reader.organizationId, blockId, cause: err.message });
+      return { kind: "timeout" };
+    }
+    if (block) return { kind: "ok", block };
+    deps.errors.error("Block payload missing from the block store", { organizationId: reader.organizationId, blockId });
+    return { kind: "timeout" };
+  };

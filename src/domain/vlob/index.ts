@@ -1,0 +1,3 @@
+export * from "./vlob.js";
+export * from "./access.js";
+export * from "./rules.js";

@@ -1,0 +1,93 @@
+import type { SequesterServiceID } from "../ids.js";
+import type { DateTime } from "../time.js";
+import type { RequireGreaterTimestamp } from "./access.js";
+import type { VlobAtom } from "./vlob.js";
+
+/** The version asked for does not exist (read), or is not the next one (update). */
+export interface BadVersion {
+  readonly kind: "bad_version";
+}
+
+const OK = { kind: "ok" } as const;
+const BAD_VERSION: BadVersion = { kind: "bad_version" };
+
+/** Outcome of {@link checkNewVersion}. */
+export type NewVersionCheck = typeof OK | BadVersion | RequireGreaterTimestamp;
+
+/**
+ * May `version`, stamped `timestamp`, follow `versions`? It must be exactly the next version (`bad_version`), and its
+ * timestamp must not be older than the current last version's (`require_greater_timestamp` with that timestamp; an
+ * equal timestamp is accepted, as in Parsec).
+ * Source: Parsec v2.16.3 `memory/vlob.py` `update`, `postgresql/vlob_queries/write.py` `query_update`.
+ */
+export const checkNewVersion = (versions: readonly VlobAtom[], version: number, timestamp: DateTime): NewVersionCheck => {
+  if (version !== versions.length + 1) return BAD_VERSION;
+  const last = versions[versions.length - 1];
+  if (last !== undefined && timestamp.isBefore(last.timestamp)) return { kind: "require_greater_timestamp", strictlyGreaterThan: last.timestamp };
+  return OK;
+};
+
+/** Outcome of {@link selectVersion}: the 1-based version to read. */
+export type VersionSelection = { readonly kind: "ok"; readonly version: number } | BadVersion;
+
+/**
+ * Which version `vlob_read` returns: `version` when given (it must exist, else `bad_version`); otherwise with a
+ * `timestamp`, the last version written at or before it (`bad_version` when none); otherwise the latest.
+ * Relies on timestamps never decreasing across versions (binary search, O(log n)).
+ * Source: Parsec v2.16.3 `postgresql/vlob_queries/read.py` `query_read` (version 0 is `bad_version`).
+ */
+export const selectVersion = (versions: readonly VlobAtom[], version: number | null, timestamp: DateTime | null): VersionSelection => {
+  if (version !== null) return version >= 1 && version <= versions.length ? { kind: "ok", version } : BAD_VERSION;
+  if (timestamp === null) return versions.length > 0 ? { kind: "ok", version: versions.length } : BAD_VERSION;
+  let low = 0;
+  let high = versions.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (versions[middle]!.timestamp.isAfter(timestamp)) high = middle;
+    else low = middle + 1;
+  }
+  return low === 0 ? BAD_VERSION : { kind: "ok", version: low };
+};
+
+/** The organization has no sequester authority but the client sent `sequester_blob`. */
+export interface NotASequesteredOrganization {
+  readonly kind: "not_a_sequestered_organization";
+}
+
+/** The client's set of sequester services differs from the organization's: here are the current certificates. */
+export interface SequesterInconsistency {
+  readonly kind: "sequester_inconsistency";
+  readonly sequesterAuthorityCertificate: Buffer;
+  readonly sequesterServicesCertificates: readonly Buffer[];
+}
+
+/** What {@link checkSequesterBlob} needs to know about the organization. */
+export interface SequesterSetup {
+  /** The sequester authority certificate, or null for an organization without sequester. */
+  readonly authorityCertificate: Buffer | null;
+  /** The enabled sequester services: their identifiers and certificates. */
+  readonly services: ReadonlyMap<SequesterServiceID, Buffer>;
+}
+
+/** Outcome of {@link checkSequesterBlob}. */
+export type SequesterBlobCheck = typeof OK | NotASequesteredOrganization | SequesterInconsistency;
+
+/**
+ * Does the `sequester_blob` of a vlob write fit the organization? Without a sequester authority it must be nil
+ * (`not_a_sequestered_organization`, even for an empty map); with one, its keys must be exactly the enabled services
+ * (a nil blob counts as no key), else `sequester_inconsistency`.
+ * Source: Parsec v2.16.3 `postgresql/vlob.py` `_check_sequestered_organization` (the memory implementation also
+ * refuses a nil blob in a sequestered organization without services; PostgreSQL, the production one, accepts it).
+ */
+export const checkSequesterBlob = (setup: SequesterSetup, sequesterBlob: ReadonlyMap<SequesterServiceID, Buffer> | null): SequesterBlobCheck => {
+  if (setup.authorityCertificate === null) return sequesterBlob === null ? OK : { kind: "not_a_sequestered_organization" };
+  const given = sequesterBlob ?? new Map<SequesterServiceID, Buffer>();
+  const consistent = given.size === setup.services.size && [...given.keys()].every((id) => setup.services.has(id));
+  return consistent
+    ? OK
+    : {
+        kind: "sequester_inconsistency",
+        sequesterAuthorityCertificate: setup.authorityCertificate,
+        sequesterServicesCertificates: [...setup.services.values()],
+      };
+};

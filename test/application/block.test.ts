@@ -1,0 +1,253 @@
+import { describe, expect, it } from "vitest";
+import type { AuthenticatedSession } from "../../src/application/index.js";
+import { BlockStoreError, type BlockStore } from "../../src/application/ports/index.js";
+import { BlockID, RealmID, type OrganizationID, type RealmRole } from "../../src/domain/ids.js";
+import type { MaintenanceType, Realm } from "../../src/domain/realm/index.js";
+import { buildTestApp, deviceId, orgId, userId, type TestApp, type TestAppOptions } from "../support/app.js";
+
+const ORG = orgId("CoolOrg");
+const REALM = RealmID.parse("0000000000000000000000000000000a");
+const BLOCK = BlockID.parse("0000000000000000000000000000000b");
+const OTHER_BLOCK = BlockID.parse("0000000000000000000000000000000c");
+if (!REALM.ok || !BLOCK.ok || !OTHER_BLOCK.ok) throw new Error("bad test ids");
+const realmId = REALM.value;
+const blockId = BLOCK.value;
+const otherBlockId = OTHER_BLOCK.value;
+const DATA = Buffer.from("Hodi ho !");
+
+/** An authenticated session of `raw` (`user@device`) in {@link ORG}; block use cases only read its ids. */
+const session = (raw: string, organizationId: OrganizationID = ORG): AuthenticatedSession => {
+  const did = deviceId(raw);
+  return {
+    kind: "authenticated",
+    organizationId,
+    deviceId: did,
+    userId: userId(raw.split("@")[0]!),
+    profile: "STANDARD",
+    humanHandle: null,
+    deviceLabel: null,
+    verifyKey: Buffer.alloc(32),
+    publicKey: Buffer.alloc(32),
+    apiVersion: { major: 2, revision: 10 },
+    clientApiVersion: { major: 2, revision: 10 },
+  };
+};
+
+const alice = session("alice@dev1");
+const bob = session("bob@dev1");
+
+/** A role grant (null: removal) of a user, by name. */
+type Grant = readonly [string, RealmRole | null];
+
+/** Saves the realm with `grants` (in order) and an optional maintenance, straight through the repository. */
+const saveRealm = async (t: TestApp, grants: readonly Grant[], maintenance: MaintenanceType | null = null): Promise<Realm> => {
+  const now = t.clock.now();
+  const realm: Realm = {
+    id: realmId,
+    createdOn: now,
+    encryptionRevision: 1,
+    maintenance: maintenance && { type: maintenance, startedBy: alice.deviceId, startedOn: now },
+    grants: grants.map(([user, role]) => ({
+      userId: userId(user),
+      role,
+      certificate: Buffer.from("<dummy>"),
+      grantedBy: alice.deviceId,
+      grantedOn: now,
+    })),
+  };
+  await t.deps.uow.run(ORG, (tx) => t.deps.realms.save(tx, ORG, realm));
+  return realm;
+};
+
+/** A test app whose realm has alice as OWNER (plus `grants`). */
+const setup = async (options: TestAppOptions = {}, grants: readonly Grant[] = [], maintenance: MaintenanceType | null = null) => {
+  const t = buildTestApp(options);
+  await saveRealm(t, [["alice", "OWNER"], ...grants], maintenance);
+  return t;
+};
+
+/** A block store whose every call fails like an unreachable node. */
+const failingStore: BlockStore = {
+  read: async () => {
+    throw new BlockStoreError("node down");
+  },
+  create: async () => {
+    throw new BlockStoreError("node down");
+  },
+};
+
+const create = (t: TestApp, who: AuthenticatedSession, id = blockId, data = DATA) =>
+  t.app.createBlock(who, { blockId: id, realmId, block: data });
+
+describe("createBlock (block_create)", () => {
+  it("stores the payload and records realm, size, author and creation time", async () => {
+    const t = await setup();
+    expect(await create(t, alice)).toEqual({ kind: "ok" });
+    expect(await t.deps.blockStore.read(ORG, blockId)).toEqual(DATA);
+    expect(await t.deps.blocks.get(ORG, blockId)).toEqual({ id: blockId, realmId, size: DATA.length, author: alice.deviceId, createdOn: t.clock.now() });
+    expect(await t.app.readBlock(alice, blockId)).toEqual({ kind: "ok", block: DATA });
+  });
+
+  it("answers not_found when the realm does not exist", async () => {
+    const t = buildTestApp();
+    expect(await create(t, alice)).toEqual({ kind: "not_found" });
+    expect(await t.deps.blocks.get(ORG, blockId)).toBeNull();
+  });
+
+  it("needs CONTRIBUTOR or above: not_allowed for non-members, READERs and removed members", async () => {
+    const t = await setup({}, [
+      ["bob", "READER"],
+      ["carl", "CONTRIBUTOR"],
+      ["dave", "MANAGER"],
+      ["eve", "CONTRIBUTOR"],
+      ["eve", null],
+    ]);
+    expect(await create(t, session("zack@dev1"))).toEqual({ kind: "not_allowed" });
+    expect(await create(t, bob)).toEqual({ kind: "not_allowed" });
+    expect(await create(t, session("eve@dev1"))).toEqual({ kind: "not_allowed" });
+    expect(await t.deps.blockStore.read(ORG, blockId)).toBeNull();
+    expect(await create(t, session("carl@dev1"), blockId)).toEqual({ kind: "ok" });
+    expect(await create(t, session("dave@dev1"), otherBlockId)).toEqual({ kind: "ok" });
+  });
+
+  it.each<MaintenanceType>(["REENCRYPTION", "GARBAGE_COLLECTION"])("answers in_maintenance during a %s maintenance, before already_exists", async (type) => {
+    const t = await setup();
+    expect(await create(t, alice)).toEqual({ kind: "ok" });
+    await saveRealm(t, [["alice", "OWNER"]], type);
+    expect(await create(t, alice, otherBlockId)).toEqual({ kind: "in_maintenance" });
+    expect(await create(t, alice, blockId)).toEqual({ kind: "in_maintenance" });
+  });
+
+  it("checks the role before the maintenance", async () => {
+    const t = await setup({}, [], "REENCRYPTION");
+    expect(await create(t, bob)).toEqual({ kind: "not_allowed" });
+  });
+
+  it("answers already_exists for a taken id and keeps the first payload", async () => {
+    const t = await setup();
+    expect(await create(t, alice)).toEqual({ kind: "ok" });
+    expect(await create(t, alice, blockId, Buffer.from("other"))).toEqual({ kind: "already_exists" });
+    expect(await t.app.readBlock(alice, blockId)).toEqual({ kind: "ok", block: DATA });
+  });
+
+  it("lets one of two concurrent creations of one id win", async () => {
+    const t = await setup();
+    const outcomes = await Promise.all([create(t, alice), create(t, alice)]);
+    expect(outcomes.map((o) => o.kind).sort()).toEqual(["already_exists", "ok"]);
+  });
+
+  it("answers timeout on a block store failure and records no metadata", async () => {
+    const t = await setup({ blockStore: failingStore });
+    expect(await create(t, alice)).toEqual({ kind: "timeout" });
+    expect(await t.deps.blocks.get(ORG, blockId)).toBeNull();
+    expect(await t.deps.blocks.dataSize(ORG, t.clock.now())).toBe(0);
+  });
+
+  it("lets an unexpected error (a bug, not a store failure) propagate", async () => {
+    const t = await setup({
+      blockStore: {
+        read: async () => null,
+        create: async () => {
+          throw new TypeError("bug");
+        },
+      },
+    });
+    await expect(create(t, alice)).rejects.toThrow(TypeError);
+  });
+
+  it("re-checks access in the unit of work: a role removed while the payload was uploading wins", async () => {
+    let t!: TestApp;
+    const store: BlockStore = {
+      read: async () => null,
+      create: async () => {
+        await saveRealm(t, [
+          ["alice", "OWNER"],
+          ["bob", "CONTRIBUTOR"],
+          ["bob", null],
+        ]);
+      },
+    };
+    t = await setup({ blockStore: store }, [["bob", "CONTRIBUTOR"]]);
+    expect(await create(t, bob)).toEqual({ kind: "not_allowed" });
+    expect(await t.deps.blocks.get(ORG, blockId)).toBeNull();
+  });
+});
+
+describe("readBlock (block_read)", () => {
+  it("answers not_found for an unknown block", async () => {
+    const t = await setup();
+    expect(await t.app.readBlock(alice, blockId)).toEqual({ kind: "not_found" });
+  });
+
+  it("lets every role read, and nobody else", async () => {
+    const t = await setup();
+    expect(await create(t, alice)).toEqual({ kind: "ok" });
+    expect(await t.app.readBlock(bob, blockId)).toEqual({ kind: "not_allowed" });
+    for (const role of ["READER", "CONTRIBUTOR", "MANAGER", "OWNER"] as const) {
+      await saveRealm(t, [
+        ["alice", "OWNER"],
+        ["bob", role],
+      ]);
+      expect(await t.app.readBlock(bob, blockId)).toEqual({ kind: "ok", block: DATA });
+    }
+    await saveRealm(t, [
+      ["alice", "OWNER"],
+      ["bob", "READER"],
+      ["bob", null],
+    ]);
+    expect(await t.app.readBlock(bob, blockId)).toEqual({ kind: "not_allowed" });
+  });
+
+  it("does not see blocks of another organization", async () => {
+    const t = await setup();
+    expect(await create(t, alice)).toEqual({ kind: "ok" });
+    expect(await t.app.readBlock(session("alice@dev1", orgId("OtherOrg")), blockId)).toEqual({ kind: "not_found" });
+  });
+
+  it("still reads during a re-encryption, not during another maintenance", async () => {
+    const t = await setup();
+    expect(await create(t, alice)).toEqual({ kind: "ok" });
+    await saveRealm(t, [["alice", "OWNER"]], "REENCRYPTION");
+    expect(await t.app.readBlock(alice, blockId)).toEqual({ kind: "ok", block: DATA });
+    await saveRealm(t, [["alice", "OWNER"]], "GARBAGE_COLLECTION");
+    expect(await t.app.readBlock(alice, blockId)).toEqual({ kind: "in_maintenance" });
+  });
+
+  it("answers timeout when the block store fails or has lost the payload", async () => {
+    const failing = { ...failingStore, create: async () => {} } satisfies BlockStore;
+    const t = await setup({ blockStore: failing });
+    expect(await create(t, alice)).toEqual({ kind: "ok" });
+    expect(await t.app.readBlock(alice, blockId)).toEqual({ kind: "timeout" });
+
+    const forgetful = await setup({ blockStore: { read: async () => null, create: async () => {} } });
+    expect(await create(forgetful, alice)).toEqual({ kind: "ok" });
+    expect(await forgetful.app.readBlock(alice, blockId)).toEqual({ kind: "timeout" });
+  });
+});
+
+describe("block sizes (MemoryBlockRepository)", () => {
+  it("sums the realm's blocks, and the organization's blocks created at or before `at`", async () => {
+    const t = await setup();
+    const t0 = t.clock.now();
+    expect(await create(t, alice, blockId, Buffer.alloc(10))).toEqual({ kind: "ok" });
+    t.clock.advance(60);
+    expect(await create(t, alice, otherBlockId, Buffer.alloc(5))).toEqual({ kind: "ok" });
+    expect(await t.deps.blocks.realmSize(ORG, realmId)).toBe(15);
+    expect(await t.deps.blocks.dataSize(ORG, t.clock.now())).toBe(15);
+    expect(await t.deps.blocks.dataSize(ORG, t0)).toBe(10);
+    expect(await t.deps.blocks.dataSize(ORG, t0.addSeconds(-1))).toBe(0);
+    expect(await t.deps.blocks.dataSize(orgId("OtherOrg"), t.clock.now())).toBe(0);
+  });
+
+  it("undoes a creation when its unit of work rolls back", async () => {
+    const t = buildTestApp();
+    const meta = { id: blockId, realmId, size: 3, author: alice.deviceId, createdOn: t.clock.now() };
+    await expect(
+      t.deps.uow.run(ORG, async (tx) => {
+        await t.deps.blocks.create(tx, ORG, meta);
+        throw new Error("abort");
+      }),
+    ).rejects.toThrow("abort");
+    expect(await t.deps.blocks.get(ORG, blockId)).toBeNull();
+  });
+});
