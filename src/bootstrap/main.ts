@@ -85,6 +85,10 @@ async function runBackend(settings: BackendSettings): Promise<number> {
       process.stderr.write(`Error: ${error.message}\n`);
       return 2;
     }
+    if (error instanceof Error && error.name === "ListenError") {
+      logger.fatal(error.message);
+      return 1;
+    }
     logger.fatal({ err: error }, "Parsec Backend failed");
     return 1;
   } finally {

@@ -34,6 +34,10 @@ export class DateTime {
   static parseRfc3339(raw: string): DateTime | null {
     const m = /^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})$/.exec(raw);
     if (!m) return null;
+    const [year, month, day] = m[1]!.split("-").map(Number) as [number, number, number];
+    const [hour, minute, second] = m[2]!.split(":").map(Number) as [number, number, number];
+    const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+    if (month < 1 || month > 12 || day < 1 || day > daysInMonth || hour > 23 || minute > 59 || second > 59) return null;
     const baseMs = Date.parse(`${m[1]}T${m[2]}${m[4]!.toUpperCase() === "Z" ? "Z" : m[4]}`);
     if (Number.isNaN(baseMs)) return null;
     const fraction = m[3] ? Math.round(Number(`0.${m[3]}`) * 1_000_000) : 0;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { TLS_CERT, TLS_KEY } from "../support/tls.js";
 import { parseBackendRunSettings } from "../../src/bootstrap/cli/index.js";
 import type { BackendSettings } from "../../src/bootstrap/settings.js";
 
@@ -35,7 +36,7 @@ describe("--backend-addr", () => {
   it("defaults with --dev to parsec://localhost:<port>, with no_ssl=true only without TLS", () => {
     expect(settings(["--dev"]).backendAddr).toEqual({ hostname: "localhost", port: 6777, useSsl: false });
     expect(settings(["--dev", "--host=0.0.0.0"], { PARSEC_PORT: "7001" }).backendAddr).toEqual({ hostname: "localhost", port: 7001, useSsl: false });
-    expect(settings(["--dev", "--ssl-keyfile=package.json", "--ssl-certfile=package.json", "--port=4443"]).backendAddr).toEqual({ hostname: "localhost", port: 4443, useSsl: true });
+    expect(settings(["--dev", `--ssl-keyfile=${TLS_KEY}`, `--ssl-certfile=${TLS_CERT}`, "--port=4443"]).backendAddr).toEqual({ hostname: "localhost", port: 4443, useSsl: true });
   });
 
   it("with --dev, yields to the flag but wins over the environment", () => {
@@ -44,7 +45,7 @@ describe("--backend-addr", () => {
   });
 
   it("defaults without --dev to the listening address (localhost for a wildcard host)", () => {
-    expect(settings([...REQUIRED, "--host=parsec.internal", "--port=443", "--ssl-keyfile=package.json", "--ssl-certfile=package.json"]).backendAddr).toEqual({ hostname: "parsec.internal", port: null, useSsl: true });
+    expect(settings([...REQUIRED, "--host=parsec.internal", "--port=443", `--ssl-keyfile=${TLS_KEY}`, `--ssl-certfile=${TLS_CERT}`]).backendAddr).toEqual({ hostname: "parsec.internal", port: null, useSsl: true });
     expect(settings([...REQUIRED, "--host=0.0.0.0"]).backendAddr).toEqual({ hostname: "localhost", port: 6777, useSsl: false });
     expect(settings([...REQUIRED, "--host=::"]).backendAddr).toEqual({ hostname: "localhost", port: 6777, useSsl: false });
     expect(settings([...REQUIRED, "--host=::1"]).backendAddr).toEqual({ hostname: "[::1]", port: 6777, useSsl: false });

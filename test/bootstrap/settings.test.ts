@@ -1,4 +1,5 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
+import { TLS_CERT, TLS_KEY, TLS_OTHER_CERT } from "../support/tls.js";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -142,13 +143,14 @@ describe("--dev", () => {
 describe("PARSEC_CMD_ARGS", () => {
   it("adds arguments, expanding $VAR and ${VAR} and honouring quotes", () => {
     const s = settings([], {
-      PARSEC_CMD_ARGS: '--db=$DB_URL --host ${HOST} --administration-token "my token" -b \'s3::r:b:k:$ecret\'',
+      PARSEC_CMD_ARGS: '--db=$DB_URL --host ${HOST} --administration-token "my-token" --log-file "/var/log/parsec server.log" -b \'s3::r:b:k:$ecret\'',
       DB_URL: "postgresql://u:p@db:5432/parsec",
       HOST: "0.0.0.0",
     });
     expect(s.db).toMatchObject({ type: "POSTGRESQL", url: "postgresql://u:p@db:5432/parsec" });
     expect(s.host).toBe("0.0.0.0");
-    expect(s.administrationToken).toBe("my token");
+    expect(s.administrationToken).toBe("my-token");
+    expect(s.log.file).toBe("/var/log/parsec server.log");
     expect(s.blockstore).toMatchObject({ type: "S3", secret: "$ecret" });
   });
 
@@ -174,10 +176,10 @@ describe("PARSEC_CMD_ARGS", () => {
 
 describe("invalid settings are rejected, naming the setting", () => {
   const dir = mkdtempSync(join(tmpdir(), "parsec-cli-"));
-  const key = join(dir, "key.pem");
-  const cert = join(dir, "cert.pem");
-  writeFileSync(key, "key");
-  writeFileSync(cert, "cert");
+  const key = TLS_KEY;
+  const cert = TLS_CERT;
+  const notPem = join(dir, "not-a-key.pem");
+  writeFileSync(notPem, "key");
 
   it("accepts a TLS key and certificate that exist", () => {
     expect(settings([...REQUIRED, `--ssl-keyfile=${key}`], { PARSEC_SSL_CERTFILE: cert }).tls).toEqual({ keyFile: key, certFile: cert });
@@ -201,6 +203,10 @@ describe("invalid settings are rejected, naming the setting", () => {
     ["ssl certificate without key", [], { PARSEC_SSL_CERTFILE: cert }, /'--ssl-keyfile'.*together with --ssl-certfile/],
     ["missing ssl file", [`--ssl-keyfile=${join(dir, "nope.pem")}`, `--ssl-certfile=${cert}`], {}, /'--ssl-keyfile'.*does not exist/],
     ["ssl file is a directory", [`--ssl-keyfile=${key}`, `--ssl-certfile=${dir}`], {}, /'--ssl-certfile'.*not a regular file/],
+    ["ssl key not PEM", [`--ssl-keyfile=${notPem}`, `--ssl-certfile=${cert}`], {}, /'--ssl-keyfile'.*is not a PEM private key/],
+    ["ssl certificate not PEM", [`--ssl-keyfile=${key}`, `--ssl-certfile=${notPem}`], {}, /'--ssl-certfile'.*is not a PEM certificate/],
+    ["ssl key and certificate swapped", [`--ssl-keyfile=${cert}`, `--ssl-certfile=${key}`], {}, /'--ssl-keyfile'.*is not a PEM private key/],
+    ["ssl certificate of another key", [`--ssl-keyfile=${key}`, `--ssl-certfile=${TLS_OTHER_CERT}`], {}, /'--ssl-certfile'.*does not match the key/],
     ["bad boolean env", [], { PARSEC_SPONTANEOUS_ORGANIZATION_BOOTSTRAP: "maybe" }, /'--spontaneous-organization-bootstrap' \(from PARSEC_SPONTANEOUS_ORGANIZATION_BOOTSTRAP\).*not a boolean/],
     ["bad debug env", [], { PARSEC_DEBUG: "2" }, /'--debug' \(from PARSEC_DEBUG\)/],
     ["bad blockstore", ["-b", "MOCKED", "-b", "POSTGRESQL"], {}, /'--blockstore'.*only allowed as RAID/],

@@ -1,4 +1,5 @@
-import { statSync } from "node:fs";
+import { X509Certificate, createPrivateKey, type KeyObject } from "node:crypto";
+import { readFileSync, statSync } from "node:fs";
 import { Command, Option, type BaseContext } from "./clipanion.js";
 import { parseBackendAddr, type BackendAddr } from "../../domain/backend-addr.js";
 import type { Parsed } from "../../domain/result.js";
@@ -121,6 +122,23 @@ function parseExistingFile(raw: string): Parsed<string> {
   }
 }
 
+/** Why a TLS key and certificate cannot serve together (not PEM, or not a pair), or null when they can. */
+function tlsPairProblem(keyFile: string, certFile: string): { setting: "--ssl-keyfile" | "--ssl-certfile"; error: string } | null {
+  let key: KeyObject;
+  let cert: X509Certificate;
+  try {
+    key = createPrivateKey(readFileSync(keyFile));
+  } catch {
+    return { setting: "--ssl-keyfile", error: `\`${keyFile}\` is not a PEM private key` };
+  }
+  try {
+    cert = new X509Certificate(readFileSync(certFile));
+  } catch {
+    return { setting: "--ssl-certfile", error: `\`${certFile}\` is not a PEM certificate` };
+  }
+  return cert.checkPrivateKey(key) ? null : { setting: "--ssl-certfile", error: `the certificate \`${certFile}\` does not match the key \`${keyFile}\`` };
+}
+
 function parseSentryUrl(raw: string): Parsed<string> {
   return /^https?:\/\//i.test(raw) && URL.canParse(raw)
     ? { ok: true, value: raw }
@@ -129,6 +147,14 @@ function parseSentryUrl(raw: string): Parsed<string> {
 
 function parseNonEmpty(raw: string): Parsed<string> {
   return raw.trim() === "" ? { ok: false, error: "must not be empty" } : { ok: true, value: raw };
+}
+
+/** A token an HTTP client can send verbatim in `Authorization: Bearer <token>`: printable ASCII, no spaces. */
+function parseAdministrationToken(raw: string): Parsed<string> {
+  if (raw === "") return { ok: false, error: "must not be empty" };
+  return /^[\x21-\x7e]+$/.test(raw)
+    ? { ok: true, value: raw }
+    : { ok: false, error: "must be printable ASCII without spaces (it travels in an HTTP `Authorization: Bearer` header)" };
 }
 
 function parseBackendAddrSetting(raw: string): Parsed<BackendAddr> {
@@ -255,6 +281,10 @@ function resolveTls(r: Resolver, flags: BackendRunFlags): BackendSettings["tls"]
   }
   const keyFile = r.check("--ssl-keyfile", key, parseExistingFile, "");
   const certFile = r.check("--ssl-certfile", cert, parseExistingFile, "");
+  if (keyFile && certFile) {
+    const problem = tlsPairProblem(keyFile, certFile);
+    if (problem) r.fail(problem.setting, problem.setting, problem.error);
+  }
   return { keyFile, certFile };
 }
 
@@ -287,7 +317,7 @@ export function resolveBackendRunSettings(flags: BackendRunFlags, env: Environme
     port: portValue,
     db: resolveDatabase(r, flags, dev),
     blockstore: resolveBlockStore(r, flags, env, dev),
-    administrationToken: token === undefined ? "" : r.check("--administration-token", token, parseNonEmpty, ""),
+    administrationToken: token === undefined ? "" : r.check("--administration-token", token, parseAdministrationToken, ""),
     spontaneousOrganizationBootstrap: r.flag("--spontaneous-organization-bootstrap", flags.spontaneousOrganizationBootstrap, "PARSEC_SPONTANEOUS_ORGANIZATION_BOOTSTRAP"),
     tls,
     log: {
