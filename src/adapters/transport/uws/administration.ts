@@ -47,8 +47,13 @@ const parseBody = <A>(body: Buffer, codec: t.Type<A, unknown, unknown>, known: R
   if (unknownKeys.length) return `Unknown field(s): ${unknownKeys.join(", ")}`;
   const decoded = codec.decode(raw);
   if (isRight(decoded)) return decoded.right;
-  const fields = [...new Set(decoded.left.map((e) => e.context.map((c) => c.key).filter(Boolean).join(".")))].filter(Boolean);
-  return `Invalid field(s): ${fields.join(", ") || "body"}`;
+  const problems = new Set(
+    decoded.left.map((e) => {
+      const field = e.context.map((c) => c.key).filter((k) => k !== "" && !/^\d+$/.test(k)).join(".") || "body";
+      return e.value === undefined ? `missing field \`${field}\`` : `invalid value for field \`${field}\``;
+    }),
+  );
+  return [...problems].join("; ");
 };
 
 const statsDetail = (stats: OrganizationStats) =>
