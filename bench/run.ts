@@ -10,11 +10,13 @@
 import { spawn } from "node:child_process";
 import { connect as tcpConnect } from "node:net";
 import { parseArgs } from "node:util";
-import { pack } from "../src/domain/serialization/msgpack.js";
+import { randomBytes } from "node:crypto";
+import { WireUuid, pack } from "../src/domain/serialization/msgpack.js";
 import { DateTime } from "../src/domain/time.js";
 import { admin, anonymous, connectAuthenticated, expectSession, type AuthenticatedConnectOptions } from "../test/support/client.js";
 import { bootstrapMaterial } from "../test/support/app.js";
 import { freePort } from "../test/e2e/helpers.js";
+import { newId, roleCertificate } from "../test/e2e/realms-data-helpers.js";
 
 const { values } = parseArgs({
   options: {
@@ -121,6 +123,64 @@ const main = async (): Promise<void> => {
     const configFrame = pack({ cmd: "organization_config" });
     const configs = await runFor(CONNECTIONS, async (w) => void (await sessions[w]!.exchange(configFrame)));
     results.push(report(`organization_config (${CONNECTIONS} connections)`, configs.latencies, configs.elapsedMs));
+
+    const owner = sessions[0]!;
+    const realmId = newId();
+    const signer = { deviceId: material.deviceId, signingKey: material.deviceKey.signingKey };
+    const expectOk = (reply: Record<string, unknown>, what: string) => {
+      if (reply["status"] !== "ok") throw new Error(`${what}: ${JSON.stringify(reply)}`);
+    };
+    expectOk(
+      await owner.send("realm_create", { role_certificate: roleCertificate(signer, realmId, String(material.userId), "OWNER", DateTime.fromEpochMilliseconds(Date.now())) }),
+      "realm_create",
+    );
+    const blob = randomBytes(1024);
+    const vlobIds = Array.from({ length: CONNECTIONS }, () => newId());
+    for (const vlobId of vlobIds)
+      expectOk(
+        await owner.send("vlob_create", {
+          realm_id: new WireUuid(realmId),
+          encryption_revision: 1,
+          vlob_id: new WireUuid(vlobId),
+          timestamp: DateTime.fromEpochMilliseconds(Date.now()),
+          blob,
+          sequester_blob: null,
+        }),
+        "vlob_create",
+      );
+
+    const readFrames = vlobIds.map((vlobId) => pack({ cmd: "vlob_read", encryption_revision: 1, vlob_id: new WireUuid(vlobId), version: null, timestamp: null }));
+    const reads = await runFor(CONNECTIONS, async (w) => void (await sessions[w]!.exchange(readFrames[w]!)));
+    results.push(report(`vlob_read 1 KiB (${CONNECTIONS} connections)`, reads.latencies, reads.elapsedMs));
+
+    const versions = vlobIds.map(() => 1);
+    const updates = await runFor(CONNECTIONS, async (w) => {
+      versions[w]! += 1;
+      const reply = await sessions[w]!.send("vlob_update", {
+        encryption_revision: 1,
+        vlob_id: new WireUuid(vlobIds[w]!),
+        timestamp: DateTime.fromEpochMilliseconds(Date.now()),
+        version: versions[w]!,
+        blob,
+        sequester_blob: null,
+      });
+      expectOk(reply, "vlob_update");
+    });
+    results.push(report(`vlob_update 1 KiB (${CONNECTIONS} connections, one vlob each)`, updates.latencies, updates.elapsedMs));
+
+    const block = randomBytes(512 * 1024);
+    const blockIds: string[] = [];
+    const creates = await runFor(CONNECTIONS, async (w) => {
+      const blockId = newId();
+      expectOk(await sessions[w]!.send("block_create", { block_id: new WireUuid(blockId), realm_id: new WireUuid(realmId), block }), "block_create");
+      blockIds.push(blockId);
+    });
+    results.push(report(`block_create 512 KiB (${CONNECTIONS} connections)`, creates.latencies, creates.elapsedMs));
+
+    const blockFrames = blockIds.slice(0, 64).map((blockId) => pack({ cmd: "block_read", block_id: new WireUuid(blockId) }));
+    let next = 0;
+    const blockReads = await runFor(CONNECTIONS, async (w) => void (await sessions[w]!.exchange(blockFrames[next++ % blockFrames.length]!)));
+    results.push(report(`block_read 512 KiB (${CONNECTIONS} connections)`, blockReads.latencies, blockReads.elapsedMs));
 
     await Promise.all(sessions.map((s) => s.close()));
     console.table(results);
