@@ -376,6 +376,17 @@ describe.skipIf(!fixtures)("realms and data over the real transport", () => {
     expect(await rpc(bob, "events_listen", { wait: false })).toEqual({ status: "no_events" });
   });
 
+  it("7. a subscriber letting more than 100 events pile up unread is disconnected (1008), as Parsec does", async () => {
+    const bob2 = await connect({ ...aliceOptions(server, f, organizationId), deviceId: f.bob.deviceId, signingKey: f.bob.signingKey });
+    expect(await rpc(bob2, "events_subscribe")).toEqual({ status: "ok" });
+    for (let i = 0; i < 101; i++) expect(await rpc(alice, "ping", { ping: `flood ${i}` })).toMatchObject({ status: "ok" });
+    await expect(bob2.send("events_listen", { wait: false })).rejects.toThrow(/closed/i);
+    const closed = await bounded(bob2.closed, "bob2 closed");
+    expect(closed.code).toBe(1008);
+    expect(closed.reason).toMatch(/Too many pending events/);
+    expect(await rpc(alice, "ping", { ping: "still here" })).toMatchObject({ status: "ok", pong: "still here" });
+  });
+
   it("the server logged no internal error", () => {
     expect(bobListen).toBeNull();
     expect(server.loggedErrors).toEqual([]);

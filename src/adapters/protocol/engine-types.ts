@@ -7,11 +7,10 @@ export type HandshakeStep =
   | { readonly ok: false; readonly frame: Buffer; readonly result: string; readonly reason: string };
 
 /** A served command: the reply frame and what to log. */
-export interface CommandStep {
-  readonly frame: Buffer;
-  readonly cmd: string;
-  readonly status: string;
-}
+export type CommandStep =
+  | { readonly frame: Buffer; readonly cmd: string; readonly status: string }
+  /** The connection must be closed instead of answered (e.g. its event queue overflowed, as Parsec does). */
+  | { readonly close: { readonly code: number; readonly reason: string }; readonly cmd: string };
 
 /** The outcome of `POST /anonymous/<organization_id>`: a reply frame, or an HTTP status with an empty body. */
 export type AnonymousStep = { readonly ok: true; readonly frame: Buffer; readonly cmd: string; readonly status: string } | { readonly ok: false; readonly httpStatus: number };

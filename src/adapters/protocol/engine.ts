@@ -4,6 +4,7 @@ import { CHALLENGE_SIZE, SUPPORTED_API_VERSIONS } from "../../domain/handshake/i
 import type { OrganizationID } from "../../domain/ids.js";
 import type { AnonymousStep, CommandStep, HandshakeStep, WireEngine } from "./engine-types.js";
 import { decodeHandshakeAnswer, encodeHandshakeChallenge, encodeHandshakeFailure, encodeHandshakeOk } from "./handshake.js";
+import { EventQueueOverflowError } from "./handlers/events.js";
 import { handlerTables, type Handler, type HandlerContext } from "./handlers/index.js";
 import { decodeRequest, encodeTypedReply, encodeReply, genericErrorReply, invalidMsgFormatRep, type ClientFamily, type DecodeRequestResult } from "./registry.js";
 
@@ -34,7 +35,13 @@ export const createWireEngine = (app: Application): WireEngine => {
       const reply = genericErrorReply({ kind: "unknown_command" });
       return { frame: encodeReply(reply), cmd: decoded.cmd, status: reply.status };
     }
-    const reply = await handler(ctx, decoded.req as never);
+    let reply: unknown;
+    try {
+      reply = await handler(ctx, decoded.req as never);
+    } catch (err) {
+      if (err instanceof EventQueueOverflowError) return { close: { code: 1008, reason: "Too many pending events" }, cmd: decoded.cmd };
+      throw err;
+    }
     if (reply === null) return null;
     return { frame: encodeTypedReply(family, decoded.cmd as never, reply as never), cmd: decoded.cmd, status: (reply as { status: string }).status };
   };
@@ -112,7 +119,7 @@ export const createWireEngine = (app: Application): WireEngine => {
       if (found.kind === "not_found" && decoded.kind === "ok" && decoded.cmd !== "organization_bootstrap") return { ok: false, httpStatus: 404 };
       const session = { kind: "anonymous", organizationId, apiVersion: SUPPORTED_API_VERSIONS[1]! } as const;
       const step = await dispatch("anonymous", { app, session, signal: new AbortController().signal }, decoded);
-      if (!step || step.status === "unknown_command") return { ok: false, httpStatus: 415 };
+      if (!step || "close" in step || step.status === "unknown_command") return { ok: false, httpStatus: 415 };
       return { ok: true, ...step };
     },
   };

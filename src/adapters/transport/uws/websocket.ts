@@ -60,6 +60,11 @@ export const mountWebSocket = (
       .then(
         (step) => {
           if (!step) return;
+          if ("close" in step) {
+            logger.info({ cmd: step.cmd, remote: c.remote, reason: step.close.reason }, "Closing the connection");
+            c.close(step.close.code, step.close.reason);
+            return;
+          }
           send(c, step.frame);
           logger.debug({ cmd: step.cmd, status: step.status, remote: c.remote, us: Number((process.hrtime.bigint() - started) / 1000n) }, "Request");
         },
