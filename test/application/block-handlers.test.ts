@@ -27,7 +27,7 @@ const setup = async () => {
   return { t, alice };
 };
 
-const ctx = (t: TestApp, session: AuthenticatedSession) => ({ app: t.app, session, signal: new AbortController().signal });
+const ctx = (t: TestApp, session: AuthenticatedSession) => ({ app: t.app, session, signal: new AbortController().signal, closeConnection: () => {} });
 
 describe("block handlers (outcome → reply)", () => {
   it("maps block_create and block_read outcomes to their replies (payload taken from a view into the frame)", async () => {

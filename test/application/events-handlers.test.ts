@@ -31,7 +31,7 @@ const setup = async () => {
   return { t, alice };
 };
 
-const ctx = (t: TestApp, session: AuthenticatedSession, signal = new AbortController().signal) => ({ app: t.app, session, signal });
+const ctx = (t: TestApp, session: AuthenticatedSession, signal = new AbortController().signal) => ({ app: t.app, session, signal, closeConnection: () => {} });
 
 /** Encodes then decodes the reply with the `events_listen` codec, as a client would read it. */
 const onTheWire = (reply: Parameters<typeof encodeTypedReply<"authenticated", "events_listen">>[2]) => {
@@ -50,7 +50,7 @@ describe("events handlers (outcome → reply)", () => {
       { type: "pinged", organizationId, author: bob, ping: "foo" },
       { type: "message.received", organizationId, author: bob, recipient: alice.userId, index: 3 },
       { type: "invite.status_changed", organizationId, greeter: alice.userId, token, status: "READY" },
-      { type: "realm.roles_updated", organizationId, author: bob, realmId, userId: alice.userId, role: null },
+      { type: "realm.roles_updated", organizationId, author: bob, realmId, userId: alice.userId, role: "READER" },
       { type: "realm.vlobs_updated", organizationId, author: bob, realmId, checkpoint: 7, srcId: vlobId, srcVersion: 2 },
       { type: "realm.maintenance_started", organizationId, author: bob, realmId, encryptionRevision: 2 },
       { type: "realm.maintenance_finished", organizationId, author: bob, realmId, encryptionRevision: 2 },
@@ -62,7 +62,7 @@ describe("events handlers (outcome → reply)", () => {
       { status: "ok", event: "pinged", ping: "foo" },
       { status: "ok", event: "message.received", index: 3 },
       { status: "ok", event: "invite.status_changed", token, invitation_status: "READY" },
-      { status: "ok", event: "realm.roles_updated", realm_id: realmId, role: null },
+      { status: "ok", event: "realm.roles_updated", realm_id: realmId, role: "READER" },
       { status: "ok", event: "realm.vlobs_updated", realm_id: realmId, checkpoint: 7, src_id: vlobId, src_version: 2 },
       { status: "ok", event: "realm.maintenance_started", realm_id: realmId, encryption_revision: 2 },
       { status: "ok", event: "realm.maintenance_finished", realm_id: realmId, encryption_revision: 2 },
@@ -81,9 +81,14 @@ describe("events handlers (outcome → reply)", () => {
     expect(await pending).toBeNull();
   });
 
-  it("throws on an overflowed subscription so that the transport closes the connection", async () => {
+  it("closes the connection (1008) at once when the subscription overflows, and throws on a later listen", async () => {
     const { t, alice } = await setup();
-    await eventHandlers.events_subscribe(ctx(t, alice), { cmd: "events_subscribe" });
+    const closes: [number, string][] = [];
+    await eventHandlers.events_subscribe({ ...ctx(t, alice), closeConnection: (code, reason) => void closes.push([code, reason]) }, { cmd: "events_subscribe" });
+    for (let i = 0; i < 100; i++) t.deps.events.publish({ type: "pinged", organizationId: alice.organizationId, author: deviceId("bob@dev1"), ping: `${i}` });
+    expect(closes).toEqual([]);
+    t.deps.events.publish({ type: "pinged", organizationId: alice.organizationId, author: deviceId("bob@dev1"), ping: "one too many" });
+    expect(closes).toEqual([[1008, "Too many pending events"]]);
     for (let i = 0; i <= 100; i++) t.deps.events.publish({ type: "pinged", organizationId: alice.organizationId, author: deviceId("bob@dev1"), ping: `${i}` });
     await expect(eventHandlers.events_listen(ctx(t, alice), { cmd: "events_listen", wait: false })).rejects.toThrow(EventQueueOverflowError);
   });

@@ -808,7 +808,7 @@ describe("realm_finish_reencryption_maintenance", () => {
 });
 
 describe("realm handlers (outcome → reply)", () => {
-  const ctxOf = (w: World, member: Member) => ({ app: w.t.app, session: member.session, signal: new AbortController().signal });
+  const ctxOf = (w: World, member: Member) => ({ app: w.t.app, session: member.session, signal: new AbortController().signal, closeConnection: () => {} });
 
   /** The reply survives encoding and decoding with the command's codec. */
   const roundTrips = (cmd: string, reply: unknown) => {

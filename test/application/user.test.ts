@@ -917,7 +917,7 @@ describe("human_find", () => {
 });
 
 describe("wire replies (userHandlers)", () => {
-  const ctx = (t: TestApp, session: AuthenticatedSession) => ({ app: t.app, session, signal: new AbortController().signal });
+  const ctx = (t: TestApp, session: AuthenticatedSession) => ({ app: t.app, session, signal: new AbortController().signal, closeConnection: () => {} });
 
   it("user_create: ok without fields, errors with reason null", async () => {
     const w = await setup();

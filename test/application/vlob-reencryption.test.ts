@@ -202,7 +202,7 @@ describe("re-encryption batches", () => {
 
   it("wire replies: ok with entries or counts; not_found, not_in_maintenance and maintenance_error with reason null", async () => {
     const w = await setup();
-    const ctx = (session: AuthenticatedSession = w.alice) => ({ app: w.t.app, session, signal: new AbortController().signal });
+    const ctx = (session: AuthenticatedSession = w.alice) => ({ app: w.t.app, session, signal: new AbortController().signal, closeConnection: () => {} });
     const get = (session?: AuthenticatedSession, realmId: RealmID = w.realmId) =>
       vlobHandlers.vlob_maintenance_get_reencryption_batch(ctx(session), { cmd: "vlob_maintenance_get_reencryption_batch", realm_id: realmId, encryption_revision: 2, size: 1 });
     const save = (batch: { vlob_id: VlobID; version: number; blob: Uint8Array }[], session?: AuthenticatedSession) =>

@@ -479,7 +479,7 @@ describe("memory vlob repository", () => {
 });
 
 describe("wire replies (vlobHandlers)", () => {
-  const ctx = (w: World, session: AuthenticatedSession = w.alice) => ({ app: w.t.app, session, signal: new AbortController().signal });
+  const ctx = (w: World, session: AuthenticatedSession = w.alice) => ({ app: w.t.app, session, signal: new AbortController().signal, closeConnection: () => {} });
   const ok = <T>(value: T | null): T => {
     if (value === null) throw new Error("no reply");
     return value;

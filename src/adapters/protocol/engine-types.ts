@@ -28,7 +28,14 @@ export interface WireEngine {
    * Serves one request frame of an established session. `signal` aborts when the client sends another
    * request; a command that honours it (a waiting `events_listen`) resolves to null and no reply is sent.
    */
-  command(session: AuthenticatedSession | InvitedSession, frame: Buffer, text: boolean, signal: AbortSignal): Promise<CommandStep | null>;
+  command(
+    session: AuthenticatedSession | InvitedSession,
+    frame: Buffer,
+    text: boolean,
+    signal: AbortSignal,
+    /** Closes this connection (used when it must end outside a request, e.g. its event queue overflowed). */
+    closeConnection: (code: number, reason: string) => void,
+  ): Promise<CommandStep | null>;
   /** An established session begins (after a successful handshake): a claimer's invitation becomes READY (Parsec `claimer_joined`). */
   sessionOpened(session: AuthenticatedSession | InvitedSession): Promise<void>;
   /**

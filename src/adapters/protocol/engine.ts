@@ -91,10 +91,10 @@ export const createWireEngine = (app: Application): WireEngine => {
       return { ok: true, session: outcome.session, frame: encodeHandshakeOk() };
     },
 
-    command(session: AuthenticatedSession | InvitedSession, frame, text, signal) {
+    command(session: AuthenticatedSession | InvitedSession, frame, text, signal, closeConnection) {
       return session.kind === "authenticated"
-        ? serve("authenticated", { app, session, signal }, frame, text)
-        : serve("invited", { app, session, signal }, frame, text);
+        ? serve("authenticated", { app, session, signal, closeConnection }, frame, text)
+        : serve("invited", { app, session, signal, closeConnection }, frame, text);
     },
 
     async sessionOpened(session) {
@@ -118,7 +118,7 @@ export const createWireEngine = (app: Application): WireEngine => {
       const found = await app.getOrganization(organizationId);
       if (found.kind === "not_found" && decoded.kind === "ok" && decoded.cmd !== "organization_bootstrap") return { ok: false, httpStatus: 404 };
       const session = { kind: "anonymous", organizationId, apiVersion: SUPPORTED_API_VERSIONS[1]! } as const;
-      const step = await dispatch("anonymous", { app, session, signal: new AbortController().signal }, decoded);
+      const step = await dispatch("anonymous", { app, session, signal: new AbortController().signal, closeConnection: () => {} }, decoded);
       if (!step || "close" in step || step.status === "unknown_command") return { ok: false, httpStatus: 415 };
       return { ok: true, ...step };
     },

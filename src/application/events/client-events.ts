@@ -24,7 +24,7 @@ export type RealmClientEvent = Extract<ClientEvent, { readonly type: "realm.vlob
  * same organization; `pinged` and realm events not authored by the session's own device; `message.received`
  * for its user; `invite.status_changed` for its user as greeter; `realm.roles_updated` for its user as the
  * target, even when authored by the session's device. Realm events also need the user to be a member of
- * the realm, which {@link isRealmClientEvent} events leave to be checked when they are handed over.
+ * the realm when they happen, which the subscription tracks (see `subscribeEvents`).
  */
 export const mayConcern = (session: AuthenticatedSession, event: BackendEvent): event is ClientEvent => {
   if (event.organizationId !== session.organizationId) return false;
@@ -45,6 +45,6 @@ export const mayConcern = (session: AuthenticatedSession, event: BackendEvent): 
   }
 };
 
-/** Whether delivering `event` depends on the recipient's current membership in its realm. */
+/** Whether delivering `event` depends on the recipient's membership in its realm. */
 export const isRealmClientEvent = (event: ClientEvent): event is RealmClientEvent =>
   event.type === "realm.vlobs_updated" || event.type === "realm.maintenance_started" || event.type === "realm.maintenance_finished";

@@ -1,5 +1,6 @@
-import { roleOf } from "../../domain/realm/index.js";
+import type { RealmID } from "../../domain/ids.js";
 import type { ApplicationDeps } from "../deps.js";
+import type { BackendEvent } from "../ports/index.js";
 import type { AuthenticatedSession } from "../session/session.js";
 import { isRealmClientEvent, mayConcern, type ClientEvent } from "./client-events.js";
 import { SessionEvents } from "./session-events.js";
@@ -36,31 +37,35 @@ const aborted = (signal: AbortSignal): Promise<void> =>
 export const eventSessions = (deps: Pick<ApplicationDeps, "events" | "realms">, capacity: number = EVENT_QUEUE_CAPACITY) => {
   const subscriptions = new WeakMap<AuthenticatedSession, SessionEvents>();
 
-  /** Whether the session's user may see `event` now: realm events need a current role in their realm. */
-  const visible = async (session: AuthenticatedSession, event: ClientEvent): Promise<boolean> => {
-    if (!isRealmClientEvent(event)) return true;
-    const realm = await deps.realms.get(session.organizationId, event.realmId);
-    return realm !== null && roleOf(realm, session.userId) !== null;
-  };
-
   return {
-    /** Authenticated `events_subscribe`: from now on the connection collects the events its user may see. Idempotent. */
-    subscribeEvents: async (session: AuthenticatedSession): Promise<{ kind: "ok" }> => {
-      if (!subscriptions.has(session)) {
-        const queue = new SessionEvents(capacity);
-        subscriptions.set(session, queue);
-        queue.attach(
-          deps.events.subscribe((event) => {
-            if (mayConcern(session, event)) queue.push(event);
-          }),
-        );
-      }
+    /**
+     * Authenticated `events_subscribe`: from now on the connection collects the events its user may see. Idempotent.
+     * As in Parsec, the user's realms are loaded once, then kept up to date by the `realm.roles_updated` events of
+     * the user: an event of a realm reaches the connection only if the user is a member when it happens.
+     * `onOverflow` is called once if more than the queue's capacity piles up unread (the connection should close).
+     */
+    subscribeEvents: async (session: AuthenticatedSession, onOverflow: () => void = () => {}): Promise<{ kind: "ok" }> => {
+      if (subscriptions.has(session)) return { kind: "ok" };
+      const queue = new SessionEvents(capacity, onOverflow);
+      subscriptions.set(session, queue);
+      let realms: Set<RealmID> | null = null;
+      const early: BackendEvent[] = [];
+      const take = (event: BackendEvent): void => {
+        if (!mayConcern(session, event)) return;
+        if (event.type === "realm.roles_updated") {
+          if (event.role === null) realms!.delete(event.realmId);
+          else realms!.add(event.realmId);
+        } else if (isRealmClientEvent(event) && !realms!.has(event.realmId)) return;
+        queue.push(event);
+      };
+      queue.attach(deps.events.subscribe((event) => (realms === null ? early.push(event) : take(event))));
+      realms = new Set(await deps.realms.listForUser(session.organizationId, session.userId));
+      for (const event of early.splice(0)) take(event);
       return { kind: "ok" };
     },
 
     /**
-     * Authenticated `events_listen`: the oldest pending event the user may still see (realm membership is
-     * checked when the event is handed over, so an event of a realm the user just left is skipped). With
+     * Authenticated `events_listen`: the oldest pending event. With
      * `wait`, blocks until one arrives or `signal` aborts; without, `no_events` when none is pending.
      * A connection that never subscribed has no events: `no_events`, or a wait that only `signal` ends.
      * A wait also ends, `cancelled`, when the connection's subscription is released.
@@ -71,15 +76,7 @@ export const eventSessions = (deps: Pick<ApplicationDeps, "events" | "realms">, 
         const queue = subscriptions.get(session);
         if (queue?.overflowed) return { kind: "overflowed" };
         const event = queue?.shift();
-        if (event) {
-          const shown = await visible(session, event);
-          if (signal.aborted) {
-            queue!.unshift(event);
-            return CANCELLED;
-          }
-          if (shown) return { kind: "ok", event };
-          continue;
-        }
+        if (event) return { kind: "ok", event };
         if (!wait) return NO_EVENTS;
         if (!queue) {
           await aborted(signal);

@@ -11,8 +11,14 @@ export class SessionEvents {
   private unsubscribe: Unsubscribe | null = null;
   private overflowedFlag = false;
 
-  /** @param capacity Events kept before the subscription is deemed overflowed. */
-  constructor(private readonly capacity: number) {}
+  /**
+   * @param capacity Events kept before the subscription is deemed overflowed.
+   * @param onOverflow Called once, at the overflow.
+   */
+  constructor(
+    private readonly capacity: number,
+    private readonly onOverflow: () => void = () => {},
+  ) {}
 
   /** Binds the bus subscription this queue is fed by, released by {@link close} or an overflow. */
   attach(unsubscribe: Unsubscribe): void {
@@ -31,6 +37,7 @@ export class SessionEvents {
       this.overflowedFlag = true;
       this.queue.length = 0;
       this.release();
+      this.onOverflow();
     } else this.queue.push(event);
     this.wakeAll();
   }
@@ -38,11 +45,6 @@ export class SessionEvents {
   /** The oldest pending event, removed from the queue. */
   shift(): ClientEvent | undefined {
     return this.queue.shift();
-  }
-
-  /** Puts back an event taken by {@link shift} that could not be handed over. */
-  unshift(event: ClientEvent): void {
-    if (!this.overflowedFlag) this.queue.unshift(event);
   }
 
   /** Resolves at the next {@link push}, overflow or {@link close}, or when `signal` aborts. */

@@ -46,8 +46,8 @@ const eventsListen: Handler<"authenticated", "events_listen"> = async ({ app, se
 };
 
 /** Authenticated `events_subscribe`. */
-const eventsSubscribe: Handler<"authenticated", "events_subscribe"> = async ({ app, session }) => ({
-  status: (await app.subscribeEvents(session)).kind,
+const eventsSubscribe: Handler<"authenticated", "events_subscribe"> = async ({ app, session, closeConnection }) => ({
+  status: (await app.subscribeEvents(session, () => closeConnection(1008, "Too many pending events"))).kind,
 });
 
 /** The events commands. */

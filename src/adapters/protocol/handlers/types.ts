@@ -14,6 +14,8 @@ export interface HandlerContext<F extends ClientFamily> {
   readonly session: SessionOf<F>;
   /** Aborted when the client sends another request (only waiting commands need to honour it). */
   readonly signal: AbortSignal;
+  /** Closes the client's connection (WebSocket close code and reason); a no-op for one-shot HTTP requests. */
+  readonly closeConnection: (code: number, reason: string) => void;
 }
 
 /**

@@ -56,7 +56,7 @@ export const mountWebSocket = (
     c.inFlight = controller;
     const started = process.hrtime.bigint();
     engine
-      .command(c.session, next.frame, next.text, controller.signal)
+      .command(c.session, next.frame, next.text, controller.signal, (code, reason) => c.close(code, reason))
       .then(
         (step) => {
           if (!step) return;
