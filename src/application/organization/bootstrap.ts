@@ -1,7 +1,7 @@
 import { checkOrganizationBootstrap, type BadTimestamp } from "../../domain/certificates/index.js";
 import type { OrganizationID } from "../../domain/ids.js";
 import { isBootstrapped } from "../../domain/organization/index.js";
-import type { Device, User } from "../../domain/user/index.js";
+import { deviceFromCertificate, userFromCertificate } from "../../domain/user/index.js";
 import type { ApplicationDeps } from "../deps.js";
 import { createOrganization } from "./administration.js";
 
@@ -44,28 +44,8 @@ export const bootstrapOrganization = (deps: ApplicationDeps) => {
     if (deps.config.spontaneousOrganizationBootstrap && !(await deps.organizations.get(input.organizationId)))
       await create({ organizationId: input.organizationId, bootstrapToken: "" });
 
-    const user: User = {
-      userId: checked.user.userId,
-      humanHandle: checked.user.humanHandle,
-      profile: checked.user.profile,
-      publicKey: Buffer.from(checked.user.publicKey),
-      userCertificate: input.userCertificate,
-      redactedUserCertificate: input.redactedUserCertificate,
-      userCertifier: checked.user.author,
-      createdOn: checked.user.timestamp,
-      revokedOn: null,
-      revokedUserCertificate: null,
-      revokedUserCertifier: null,
-    };
-    const device: Device = {
-      deviceId: checked.device.deviceId,
-      deviceLabel: checked.device.deviceLabel,
-      verifyKey: Buffer.from(checked.device.verifyKey),
-      deviceCertificate: input.deviceCertificate,
-      redactedDeviceCertificate: input.redactedDeviceCertificate,
-      deviceCertifier: checked.device.author,
-      createdOn: checked.device.timestamp,
-    };
+    const user = userFromCertificate(checked.user, input);
+    const device = deviceFromCertificate(checked.device, input);
 
     return deps.uow.run(input.organizationId, async (tx): Promise<BootstrapOrganizationOutcome> => {
       const organization = await deps.organizations.get(input.organizationId, tx);

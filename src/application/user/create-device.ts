@@ -1,5 +1,5 @@
 import { checkNewDeviceCertificates, type InvalidCertification, type InvalidData } from "../../domain/certificates/index.js";
-import type { Device } from "../../domain/user/index.js";
+import { deviceFromCertificate } from "../../domain/user/index.js";
 import type { ApplicationDeps } from "../deps.js";
 import type { AuthenticatedSession } from "../session/session.js";
 
@@ -30,15 +30,7 @@ export const createDevice =
   async (session: AuthenticatedSession, input: CreateDeviceInput): Promise<CreateDeviceOutcome> => {
     const checked = checkNewDeviceCertificates({ ...input, author: session.deviceId, authorVerifyKey: session.verifyKey, now: deps.clock.now() });
     if (checked.kind !== "ok") return checked;
-    const device: Device = {
-      deviceId: checked.device.deviceId,
-      deviceLabel: checked.device.deviceLabel,
-      verifyKey: Buffer.from(checked.device.verifyKey),
-      deviceCertificate: input.deviceCertificate,
-      redactedDeviceCertificate: input.redactedDeviceCertificate,
-      deviceCertifier: checked.device.author,
-      createdOn: checked.device.timestamp,
-    };
+    const device = deviceFromCertificate(checked.device, input);
     return deps.uow.run(session.organizationId, async (tx): Promise<CreateDeviceOutcome> => {
       const created = await deps.users.createDevice(tx, session.organizationId, device);
       if (created === "user_not_found") throw new Error(`user of the authenticated device ${session.deviceId} is unknown`);

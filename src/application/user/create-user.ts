@@ -1,5 +1,5 @@
 import { checkNewUserCertificates, type InvalidCertification, type InvalidData } from "../../domain/certificates/index.js";
-import { checkUserAdmission, type Device, type User, type UserAdmission } from "../../domain/user/index.js";
+import { checkUserAdmission, deviceFromCertificate, userFromCertificate, type UserAdmission } from "../../domain/user/index.js";
 import type { ApplicationDeps } from "../deps.js";
 import type { AuthenticatedSession } from "../session/session.js";
 
@@ -37,28 +37,8 @@ export const createUser =
     const checked = checkNewUserCertificates({ ...input, author: session.deviceId, authorVerifyKey: session.verifyKey, now });
     if (checked.kind !== "ok") return checked;
 
-    const user: User = {
-      userId: checked.user.userId,
-      humanHandle: checked.user.humanHandle,
-      profile: checked.user.profile,
-      publicKey: Buffer.from(checked.user.publicKey),
-      userCertificate: input.userCertificate,
-      redactedUserCertificate: input.redactedUserCertificate,
-      userCertifier: checked.user.author,
-      createdOn: checked.user.timestamp,
-      revokedOn: null,
-      revokedUserCertificate: null,
-      revokedUserCertifier: null,
-    };
-    const device: Device = {
-      deviceId: checked.device.deviceId,
-      deviceLabel: checked.device.deviceLabel,
-      verifyKey: Buffer.from(checked.device.verifyKey),
-      deviceCertificate: input.deviceCertificate,
-      redactedDeviceCertificate: input.redactedDeviceCertificate,
-      deviceCertifier: checked.device.author,
-      createdOn: checked.device.timestamp,
-    };
+    const user = userFromCertificate(checked.user, input);
+    const device = deviceFromCertificate(checked.device, input);
 
     return deps.uow.run(session.organizationId, async (tx): Promise<CreateUserOutcome> => {
       const organization = await deps.organizations.get(session.organizationId, tx);

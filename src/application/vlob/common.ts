@@ -1,7 +1,23 @@
-import type { DeviceID, OrganizationID, RealmID, SequesterServiceID, VlobID } from "../../domain/ids.js";
+import type { BadTimestamp } from "../../domain/certificates/index.js";
+import type { RealmID, SequesterServiceID, VlobID } from "../../domain/ids.js";
 import type { Organization } from "../../domain/organization/index.js";
-import type { SequesterSetup } from "../../domain/vlob/index.js";
-import type { EventBus, Tx } from "../ports/index.js";
+import type { Realm } from "../../domain/realm/index.js";
+import type { DateTime } from "../../domain/time.js";
+import {
+  checkSequesterBlob,
+  checkVlobWriteAccess,
+  type BadEncryptionRevision,
+  type InMaintenance,
+  type NotAllowed,
+  type NotASequesteredOrganization,
+  type RequireGreaterTimestamp,
+  type SequesterBlobCheck,
+  type SequesterInconsistency,
+  type SequesterSetup,
+  type VlobAtom,
+  type VlobWriteAccess,
+} from "../../domain/vlob/index.js";
+import type { EventBus, OrganizationRepository, Tx } from "../ports/index.js";
 import type { AuthenticatedSession } from "../session/session.js";
 
 /** What the vlob use cases need to know of the session: who is acting, in which organization. */
@@ -21,22 +37,73 @@ const NO_SERVICES: ReadonlyMap<SequesterServiceID, Buffer> = new Map();
  * The sequester setup of an organization, as the vlob writes check it. This server has no sequester service
  * registry yet (Parsec adds services with an administration CLI), so a sequestered organization has none enabled.
  */
-export const sequesterSetupOf = (organization: Organization | null): SequesterSetup => ({
+const sequesterSetupOf = (organization: Organization | null): SequesterSetup => ({
   authorityCertificate: organization?.sequesterAuthority?.certificate ?? null,
   services: NO_SERVICES,
 });
 
-/** Publishes `realm.vlobs_updated` with the transaction (delivered after commit). */
+/** What `vlob_create` and `vlob_update` both carry: a blob written at an encryption revision, stamped by the client. */
+export interface VlobWrite {
+  readonly vlobId: VlobID;
+  readonly encryptionRevision: number;
+  /** The client's timestamp of the write. */
+  readonly timestamp: DateTime;
+  readonly blob: Buffer;
+  /** Copies of the blob for each sequester service (API 2.8); null when the client sent none. */
+  readonly sequesterBlob: ReadonlyMap<SequesterServiceID, Buffer> | null;
+}
+
+/**
+ * The statuses `vlob_create` and `vlob_update` share. Not returned: `realm_archived` and `realm_deleted` (no realm
+ * archiving yet), `rejected_by_sequester_service` and `timeout` (no sequester services).
+ */
+export type VlobWriteOutcome =
+  | { readonly kind: "ok" }
+  | NotAllowed
+  | BadEncryptionRevision
+  | InMaintenance
+  | RequireGreaterTimestamp
+  | BadTimestamp
+  | NotASequesteredOrganization
+  | SequesterInconsistency;
+
+/**
+ * The checks `vlob_create` and `vlob_update` share once the realm is known, in Parsec's order and in the caller's
+ * unit of work: the author may write the realm at this encryption revision and timestamp (`checkVlobWriteAccess`:
+ * `not_allowed`, `require_greater_timestamp`, `in_maintenance`, `bad_encryption_revision`), then the sequester blobs
+ * fit the organization (`checkSequesterBlob`).
+ */
+export const checkVlobWrite = async (
+  organizations: OrganizationRepository,
+  tx: Tx,
+  session: VlobSession,
+  realm: Realm,
+  write: VlobWrite,
+): Promise<VlobWriteAccess | SequesterBlobCheck> => {
+  const access = checkVlobWriteAccess(realm, session.userId, write.encryptionRevision, write.timestamp);
+  if (access.kind !== "ok") return access;
+  return checkSequesterBlob(sequesterSetupOf(await organizations.get(session.organizationId, tx)), write.sequesterBlob);
+};
+
+/** The version a vlob write stores: the blob, the session's device as author and the client's timestamp. */
+export const writtenVersion = (session: VlobSession, write: VlobWrite): VlobAtom => ({
+  blob: write.blob,
+  author: session.deviceId,
+  timestamp: write.timestamp,
+});
+
+/** Publishes `realm.vlobs_updated` for a write by the session's device, with the transaction (delivered after commit). */
 export const publishVlobsUpdated = (
   events: EventBus,
   tx: Tx,
-  write: { organizationId: OrganizationID; author: DeviceID; realmId: RealmID; checkpoint: number; vlobId: VlobID; version: number },
+  session: VlobSession,
+  write: { realmId: RealmID; checkpoint: number; vlobId: VlobID; version: number },
 ): void =>
   events.publish(
     {
       type: "realm.vlobs_updated",
-      organizationId: write.organizationId,
-      author: write.author,
+      organizationId: session.organizationId,
+      author: session.deviceId,
       realmId: write.realmId,
       checkpoint: write.checkpoint,
       srcId: write.vlobId,

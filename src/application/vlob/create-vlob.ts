@@ -1,45 +1,15 @@
-import { badTimestamp, timestampsInTheBallpark, type BadTimestamp } from "../../domain/certificates/index.js";
-import type { RealmID, SequesterServiceID, VlobID } from "../../domain/ids.js";
-import type { DateTime } from "../../domain/time.js";
-import {
-  checkSequesterBlob,
-  checkVlobWriteAccess,
-  type BadEncryptionRevision,
-  type InMaintenance,
-  type NotAllowed,
-  type NotASequesteredOrganization,
-  type RequireGreaterTimestamp,
-  type SequesterInconsistency,
-} from "../../domain/vlob/index.js";
+import { badTimestamp, timestampsInTheBallpark } from "../../domain/certificates/index.js";
+import type { RealmID } from "../../domain/ids.js";
 import type { ApplicationDeps } from "../deps.js";
-import { publishVlobsUpdated, sequesterSetupOf, type VlobSession } from "./common.js";
+import { checkVlobWrite, publishVlobsUpdated, writtenVersion, type VlobSession, type VlobWrite, type VlobWriteOutcome } from "./common.js";
 
-/** Input of `vlob_create`. */
-export interface CreateVlobInput {
+/** Input of `vlob_create`: the write of version 1, in `realmId`. */
+export interface CreateVlobInput extends VlobWrite {
   readonly realmId: RealmID;
-  readonly encryptionRevision: number;
-  readonly vlobId: VlobID;
-  /** The client's timestamp of the write. */
-  readonly timestamp: DateTime;
-  readonly blob: Buffer;
-  /** Copies of the blob for each sequester service (API 2.8); null when the client sent none. */
-  readonly sequesterBlob: ReadonlyMap<SequesterServiceID, Buffer> | null;
 }
 
-/**
- * Every status of `vlob_create` this server returns. Not returned: `realm_archived` and `realm_deleted` (no realm
- * archiving yet), `rejected_by_sequester_service` and `timeout` (no sequester services).
- */
-export type CreateVlobOutcome =
-  | { readonly kind: "ok" }
-  | { readonly kind: "already_exists" }
-  | NotAllowed
-  | BadEncryptionRevision
-  | InMaintenance
-  | RequireGreaterTimestamp
-  | BadTimestamp
-  | NotASequesteredOrganization
-  | SequesterInconsistency;
+/** Every status of `vlob_create` this server returns: those of every vlob write, and `already_exists`. */
+export type CreateVlobOutcome = VlobWriteOutcome | { readonly kind: "already_exists" };
 
 /**
  * `vlob_create` (authenticated): writes version 1 of a new vlob in a realm. Order of the checks, as Parsec's: the
@@ -59,24 +29,12 @@ export const createVlob =
     return deps.uow.run(organizationId, async (tx): Promise<CreateVlobOutcome> => {
       const realm = await deps.realms.get(organizationId, input.realmId, tx);
       if (realm === null) return { kind: "not_allowed" };
-      const access = checkVlobWriteAccess(realm, session.userId, input.encryptionRevision, input.timestamp);
-      if (access.kind !== "ok") return access;
-      const sequester = checkSequesterBlob(sequesterSetupOf(await deps.organizations.get(organizationId, tx)), input.sequesterBlob);
-      if (sequester.kind !== "ok") return sequester;
-      const checkpoint = await deps.vlobs.create(tx, organizationId, input.realmId, input.vlobId, input.encryptionRevision, {
-        blob: input.blob,
-        author: session.deviceId,
-        timestamp: input.timestamp,
-      });
+      const allowed = await checkVlobWrite(deps.organizations, tx, session, realm, input);
+      if (allowed.kind !== "ok") return allowed;
+      const version = writtenVersion(session, input);
+      const checkpoint = await deps.vlobs.create(tx, organizationId, input.realmId, input.vlobId, input.encryptionRevision, version);
       if (checkpoint === "already_exists") return { kind: "already_exists" };
-      publishVlobsUpdated(deps.events, tx, {
-        organizationId,
-        author: session.deviceId,
-        realmId: input.realmId,
-        checkpoint,
-        vlobId: input.vlobId,
-        version: 1,
-      });
+      publishVlobsUpdated(deps.events, tx, session, { realmId: input.realmId, checkpoint, vlobId: input.vlobId, version: 1 });
       return { kind: "ok" };
     });
   };

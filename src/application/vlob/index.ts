@@ -6,7 +6,7 @@ import { readVlob } from "./read-vlob.js";
 import { getReencryptionBatch, saveReencryptionBatch } from "./reencryption-batch.js";
 import { updateVlob } from "./update-vlob.js";
 
-export type { NotFound, VlobSession } from "./common.js";
+export type { NotFound, VlobSession, VlobWriteOutcome } from "./common.js";
 export type { CreateVlobInput, CreateVlobOutcome } from "./create-vlob.js";
 export type { UpdateVlobInput, UpdateVlobOutcome } from "./update-vlob.js";
 export type { ReadVlobInput, ReadVlobOutcome } from "./read-vlob.js";

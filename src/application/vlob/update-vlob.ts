@@ -1,49 +1,25 @@
-import { badTimestamp, timestampsInTheBallpark, type BadTimestamp } from "../../domain/certificates/index.js";
-import type { SequesterServiceID, VlobID } from "../../domain/ids.js";
-import type { DateTime } from "../../domain/time.js";
-import {
-  checkNewVersion,
-  checkSequesterBlob,
-  checkVlobWriteAccess,
-  type BadEncryptionRevision,
-  type BadVersion,
-  type InMaintenance,
-  type NotAllowed,
-  type NotASequesteredOrganization,
-  type RequireGreaterTimestamp,
-  type SequesterInconsistency,
-} from "../../domain/vlob/index.js";
+import { badTimestamp, timestampsInTheBallpark } from "../../domain/certificates/index.js";
+import { checkNewVersion, type BadVersion } from "../../domain/vlob/index.js";
 import type { ApplicationDeps } from "../deps.js";
-import { NOT_FOUND, publishVlobsUpdated, sequesterSetupOf, type NotFound, type VlobSession } from "./common.js";
+import {
+  NOT_FOUND,
+  checkVlobWrite,
+  publishVlobsUpdated,
+  writtenVersion,
+  type NotFound,
+  type VlobSession,
+  type VlobWrite,
+  type VlobWriteOutcome,
+} from "./common.js";
 
 /** Input of `vlob_update`. */
-export interface UpdateVlobInput {
-  readonly encryptionRevision: number;
-  readonly vlobId: VlobID;
-  /** The client's timestamp of the write. */
-  readonly timestamp: DateTime;
+export interface UpdateVlobInput extends VlobWrite {
   /** The version written: the current last version plus one. */
   readonly version: number;
-  readonly blob: Buffer;
-  /** Copies of the blob for each sequester service (API 2.8); null when the client sent none. */
-  readonly sequesterBlob: ReadonlyMap<SequesterServiceID, Buffer> | null;
 }
 
-/**
- * Every status of `vlob_update` this server returns. Not returned: `realm_archived` and `realm_deleted` (no realm
- * archiving yet), `rejected_by_sequester_service` and `timeout` (no sequester services).
- */
-export type UpdateVlobOutcome =
-  | { readonly kind: "ok" }
-  | NotFound
-  | NotAllowed
-  | BadVersion
-  | BadEncryptionRevision
-  | InMaintenance
-  | RequireGreaterTimestamp
-  | BadTimestamp
-  | NotASequesteredOrganization
-  | SequesterInconsistency;
+/** Every status of `vlob_update` this server returns: those of every vlob write, `not_found` and `bad_version`. */
+export type UpdateVlobOutcome = VlobWriteOutcome | NotFound | BadVersion;
 
 /**
  * `vlob_update` (authenticated): writes the next version of a vlob. Order of the checks, as Parsec's: the timestamp
@@ -65,25 +41,12 @@ export const updateVlob =
       if (vlob === null) return NOT_FOUND;
       const realm = await deps.realms.get(organizationId, vlob.realmId, tx);
       if (realm === null) return NOT_FOUND;
-      const access = checkVlobWriteAccess(realm, session.userId, input.encryptionRevision, input.timestamp);
-      if (access.kind !== "ok") return access;
-      const sequester = checkSequesterBlob(sequesterSetupOf(await deps.organizations.get(organizationId, tx)), input.sequesterBlob);
-      if (sequester.kind !== "ok") return sequester;
+      const allowed = await checkVlobWrite(deps.organizations, tx, session, realm, input);
+      if (allowed.kind !== "ok") return allowed;
       const next = checkNewVersion(vlob.versions, input.version, input.timestamp);
       if (next.kind !== "ok") return next;
-      const checkpoint = await deps.vlobs.append(tx, organizationId, input.vlobId, input.version, {
-        blob: input.blob,
-        author: session.deviceId,
-        timestamp: input.timestamp,
-      });
-      publishVlobsUpdated(deps.events, tx, {
-        organizationId,
-        author: session.deviceId,
-        realmId: vlob.realmId,
-        checkpoint,
-        vlobId: input.vlobId,
-        version: input.version,
-      });
+      const checkpoint = await deps.vlobs.append(tx, organizationId, input.vlobId, input.version, writtenVersion(session, input));
+      publishVlobsUpdated(deps.events, tx, session, { realmId: vlob.realmId, checkpoint, vlobId: input.vlobId, version: input.version });
       return { kind: "ok" };
     });
   };

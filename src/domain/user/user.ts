@@ -1,3 +1,4 @@
+import type { DeviceCertificate, UserCertificate } from "../certificates/index.js";
 import type { DeviceID, DeviceLabel, HumanHandle, UserID, UserProfile } from "../ids.js";
 import type { DateTime } from "../time.js";
 
@@ -34,6 +35,44 @@ export interface Device {
   readonly deviceCertifier: DeviceID | null;
   readonly createdOn: DateTime;
 }
+
+/**
+ * The {@link User} created by a checked user certificate (never revoked yet), keeping `certificates` exactly as received.
+ * Source: Parsec v2.16.3 `api_user_create` and `api_organization_bootstrap` (`User(...)`).
+ */
+export const userFromCertificate = (
+  certificate: UserCertificate,
+  certificates: { readonly userCertificate: Buffer; readonly redactedUserCertificate: Buffer },
+): User => ({
+  userId: certificate.userId,
+  humanHandle: certificate.humanHandle,
+  profile: certificate.profile,
+  publicKey: Buffer.from(certificate.publicKey),
+  userCertificate: certificates.userCertificate,
+  redactedUserCertificate: certificates.redactedUserCertificate,
+  userCertifier: certificate.author,
+  createdOn: certificate.timestamp,
+  revokedOn: null,
+  revokedUserCertificate: null,
+  revokedUserCertifier: null,
+});
+
+/**
+ * The {@link Device} created by a checked device certificate, keeping `certificates` exactly as received.
+ * Source: Parsec v2.16.3 `api_device_create`, `api_user_create` and `api_organization_bootstrap` (`Device(...)`).
+ */
+export const deviceFromCertificate = (
+  certificate: DeviceCertificate,
+  certificates: { readonly deviceCertificate: Buffer; readonly redactedDeviceCertificate: Buffer },
+): Device => ({
+  deviceId: certificate.deviceId,
+  deviceLabel: certificate.deviceLabel,
+  verifyKey: Buffer.from(certificate.verifyKey),
+  deviceCertificate: certificates.deviceCertificate,
+  redactedDeviceCertificate: certificates.redactedDeviceCertificate,
+  deviceCertifier: certificate.author,
+  createdOn: certificate.timestamp,
+});
 
 /** The fields of a {@link User} the organization-wide rules need (user limit, human handle uniqueness, `human_find`). */
 export type UserSummary = Pick<User, "userId" | "humanHandle" | "profile" | "revokedOn">;

@@ -1,4 +1,4 @@
-import { lastGrantOf, type Realm } from "../realm/index.js";
+import { lastGrantOf, type Realm, type RequireGreaterTimestamp } from "../realm/index.js";
 import type { UserID } from "../ids.js";
 import type { DateTime } from "../time.js";
 
@@ -18,11 +18,8 @@ export interface NotInMaintenance {
 export interface BadEncryptionRevision {
   readonly kind: "bad_encryption_revision";
 }
-/** Causality: the client must write again with a timestamp strictly after `strictlyGreaterThan`. */
-export interface RequireGreaterTimestamp {
-  readonly kind: "require_greater_timestamp";
-  readonly strictlyGreaterThan: DateTime;
-}
+/** Causality: the client must write again with a timestamp strictly after `strictlyGreaterThan` (shared with the realm rules). */
+export type { RequireGreaterTimestamp } from "../realm/index.js";
 
 const OK = { kind: "ok" } as const;
 const NOT_ALLOWED: NotAllowed = { kind: "not_allowed" };

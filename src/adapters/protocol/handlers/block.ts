@@ -1,8 +1,9 @@
+import { bytes } from "./replies.js";
 import type { Handler, HandlerTable } from "./types.js";
 
 /** Authenticated `block_create`: every outcome is a bare status; the payload is handed over without a copy. */
 const blockCreate: Handler<"authenticated", "block_create"> = async ({ app, session }, req) => ({
-  status: (await app.createBlock(session, { blockId: req.block_id, realmId: req.realm_id, block: Buffer.from(req.block.buffer, req.block.byteOffset, req.block.byteLength) })).kind,
+  status: (await app.createBlock(session, { blockId: req.block_id, realmId: req.realm_id, block: bytes(req.block) })).kind,
 });
 
 /** Authenticated `block_read`: `ok` carries the payload, the other outcomes are bare statuses. */

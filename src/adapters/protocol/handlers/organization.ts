@@ -1,5 +1,6 @@
 import type { BootstrapOrganizationOutcome } from "../../../application/index.js";
 import type { OrganizationBootstrapRep } from "../commands/organization.js";
+import { badTimestampReply } from "./replies.js";
 import type { Handler } from "./types.js";
 
 const bootstrapReply = (outcome: BootstrapOrganizationOutcome): OrganizationBootstrapRep => {
@@ -12,14 +13,7 @@ const bootstrapReply = (outcome: BootstrapOrganizationOutcome): OrganizationBoot
     case "invalid_data":
       return { status: outcome.kind, reason: null };
     case "bad_timestamp":
-      return {
-        status: "bad_timestamp",
-        reason: null,
-        ballpark_client_early_offset: outcome.ballparkClientEarlyOffset,
-        ballpark_client_late_offset: outcome.ballparkClientLateOffset,
-        backend_timestamp: outcome.backendTimestamp,
-        client_timestamp: outcome.clientTimestamp,
-      };
+      return badTimestampReply(outcome);
   }
 };
 

@@ -7,7 +7,6 @@ import type {
   StartRealmReencryptionOutcome,
   UpdateRealmRolesOutcome,
 } from "../../../application/realm/index.js";
-import type { BadTimestamp } from "../../../domain/certificates/index.js";
 import type { UserID } from "../../../domain/ids.js";
 import type {
   RealmCreateRep,
@@ -18,19 +17,8 @@ import type {
   RealmStatusRep,
   RealmUpdateRolesRep,
 } from "../commands/realm.js";
+import { badTimestampReply, bytes, requireGreaterTimestampReply } from "./replies.js";
 import type { HandlerTable } from "./types.js";
-
-const bytes = (raw: Uint8Array): Buffer => Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
-
-const badTimestampReply = (outcome: BadTimestamp) =>
-  ({
-    status: "bad_timestamp",
-    reason: null,
-    ballpark_client_early_offset: outcome.ballparkClientEarlyOffset,
-    ballpark_client_late_offset: outcome.ballparkClientLateOffset,
-    backend_timestamp: outcome.backendTimestamp,
-    client_timestamp: outcome.clientTimestamp,
-  }) as const;
 
 /** `realm_create` outcome → reply: `already_exists` has no reason field; the other errors carry `reason: null`. */
 const realmCreateReply = (outcome: CreateRealmOutcome): RealmCreateRep => {
@@ -107,7 +95,7 @@ const realmUpdateRolesReply = (outcome: UpdateRealmRolesOutcome): RealmUpdateRol
     case "not_found":
       return { status: outcome.kind, reason: null };
     case "require_greater_timestamp":
-      return { status: "require_greater_timestamp", strictly_greater_than: outcome.strictlyGreaterThan };
+      return requireGreaterTimestampReply(outcome);
     case "bad_timestamp":
       return badTimestampReply(outcome);
   }

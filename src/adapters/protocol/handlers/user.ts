@@ -1,8 +1,7 @@
 import type { CreateDeviceOutcome, CreateUserOutcome, FindHumansOutcome, GetUserOutcome, RevokeUserOutcome } from "../../../application/user/index.js";
 import type { DeviceCreateRep, HumanFindRep, UserCreateRep, UserGetRep, UserRevokeRep } from "../commands/user.js";
+import { bytes } from "./replies.js";
 import type { Handler, HandlerTable } from "./types.js";
-
-const bytes = (raw: Uint8Array): Buffer => Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
 
 /** `user_create` outcome → reply: every error status with `reason: null`, as Parsec v2.16.3 sends. */
 const userCreateReply = (outcome: CreateUserOutcome): UserCreateRep =>

@@ -6,23 +6,24 @@ import type {
   ReadVlobOutcome,
   SaveReencryptionBatchOutcome,
   UpdateVlobOutcome,
+  VlobWriteOutcome,
 } from "../../../application/vlob/index.js";
-import type { BadTimestamp } from "../../../domain/certificates/index.js";
 import type { DeviceID, SequesterServiceID } from "../../../domain/ids.js";
 import type { DateTime } from "../../../domain/time.js";
 import type { SequesterInconsistency } from "../../../domain/vlob/index.js";
 import type {
   VlobCreateRep,
+  VlobCreateReq,
   VlobListVersionsRep,
   VlobMaintenanceGetReencryptionBatchRep,
   VlobMaintenanceSaveReencryptionBatchRep,
   VlobPollChangesRep,
   VlobReadRep,
   VlobUpdateRep,
+  VlobUpdateReq,
 } from "../commands/vlob.js";
+import { badTimestampReply, bytes, requireGreaterTimestampReply } from "./replies.js";
 import type { Handler, HandlerTable } from "./types.js";
-
-const bytes = (raw: Uint8Array): Buffer => Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
 
 const sequesterBlob = (raw: Map<SequesterServiceID, Uint8Array> | null | undefined): Map<SequesterServiceID, Buffer> | null => {
   if (raw === null || raw === undefined) return null;
@@ -31,60 +32,52 @@ const sequesterBlob = (raw: Map<SequesterServiceID, Uint8Array> | null | undefin
   return blobs;
 };
 
-const badTimestampRep = (outcome: BadTimestamp) =>
-  ({
-    status: "bad_timestamp",
-    reason: null,
-    ballpark_client_early_offset: outcome.ballparkClientEarlyOffset,
-    ballpark_client_late_offset: outcome.ballparkClientLateOffset,
-    backend_timestamp: outcome.backendTimestamp,
-    client_timestamp: outcome.clientTimestamp,
-  }) as const;
+/** The fields every vlob write request (`vlob_create`, `vlob_update`) carries, as the use cases take them. */
+const vlobWrite = (req: VlobCreateReq | VlobUpdateReq) => ({
+  vlobId: req.vlob_id,
+  encryptionRevision: req.encryption_revision,
+  timestamp: req.timestamp,
+  blob: bytes(req.blob),
+  sequesterBlob: sequesterBlob(req.sequester_blob),
+});
 
-const sequesterInconsistencyRep = (outcome: SequesterInconsistency) => ({
+const sequesterInconsistencyReply = (outcome: SequesterInconsistency) => ({
   status: "sequester_inconsistency" as const,
   sequester_authority_certificate: outcome.sequesterAuthorityCertificate,
   sequester_services_certificates: [...outcome.sequesterServicesCertificates],
 });
 
-/** `vlob_create` outcome → reply: `already_exists` with `reason: null`, the other errors without a reason, as Parsec sends. */
-const vlobCreateReply = (outcome: CreateVlobOutcome): VlobCreateRep => {
+/** The statuses of every vlob write (`vlob_create`, `vlob_update`) → reply: the errors without a reason, as Parsec sends. */
+const vlobWriteReply = (outcome: VlobWriteOutcome) => {
   switch (outcome.kind) {
     case "ok":
     case "not_allowed":
     case "bad_encryption_revision":
     case "in_maintenance":
     case "not_a_sequestered_organization":
-      return { status: outcome.kind };
-    case "already_exists":
-      return { status: outcome.kind, reason: null };
+      return { status: outcome.kind } as const;
     case "require_greater_timestamp":
-      return { status: outcome.kind, strictly_greater_than: outcome.strictlyGreaterThan };
+      return requireGreaterTimestampReply(outcome);
     case "bad_timestamp":
-      return badTimestampRep(outcome);
+      return badTimestampReply(outcome);
     case "sequester_inconsistency":
-      return sequesterInconsistencyRep(outcome);
+      return sequesterInconsistencyReply(outcome);
   }
 };
 
-/** `vlob_update` outcome → reply: `not_found` with `reason: null`, the other errors without a reason. */
+/** `vlob_create` outcome → reply: `already_exists` with `reason: null`, the other statuses as {@link vlobWriteReply}. */
+const vlobCreateReply = (outcome: CreateVlobOutcome): VlobCreateRep =>
+  outcome.kind === "already_exists" ? { status: outcome.kind, reason: null } : vlobWriteReply(outcome);
+
+/** `vlob_update` outcome → reply: `not_found` with `reason: null`, `bad_version` without, the others as {@link vlobWriteReply}. */
 const vlobUpdateReply = (outcome: UpdateVlobOutcome): VlobUpdateRep => {
   switch (outcome.kind) {
-    case "ok":
-    case "not_allowed":
-    case "bad_version":
-    case "bad_encryption_revision":
-    case "in_maintenance":
-    case "not_a_sequestered_organization":
-      return { status: outcome.kind };
     case "not_found":
       return { status: outcome.kind, reason: null };
-    case "require_greater_timestamp":
-      return { status: outcome.kind, strictly_greater_than: outcome.strictlyGreaterThan };
-    case "bad_timestamp":
-      return badTimestampRep(outcome);
-    case "sequester_inconsistency":
-      return sequesterInconsistencyRep(outcome);
+    case "bad_version":
+      return { status: outcome.kind };
+    default:
+      return vlobWriteReply(outcome);
   }
 };
 
@@ -153,27 +146,13 @@ const reencryptionFailureReply = (outcome: Exclude<GetReencryptionBatchOutcome |
 /** Authenticated `vlob_create`. */
 const vlobCreate: Handler<"authenticated", "vlob_create"> = async ({ app, session }, req) =>
   vlobCreateReply(
-    await app.createVlob(session, {
-      realmId: req.realm_id,
-      encryptionRevision: req.encryption_revision,
-      vlobId: req.vlob_id,
-      timestamp: req.timestamp,
-      blob: bytes(req.blob),
-      sequesterBlob: sequesterBlob(req.sequester_blob),
-    }),
+    await app.createVlob(session, { realmId: req.realm_id, ...vlobWrite(req) }),
   );
 
 /** Authenticated `vlob_update`. */
 const vlobUpdate: Handler<"authenticated", "vlob_update"> = async ({ app, session }, req) =>
   vlobUpdateReply(
-    await app.updateVlob(session, {
-      encryptionRevision: req.encryption_revision,
-      vlobId: req.vlob_id,
-      timestamp: req.timestamp,
-      version: req.version,
-      blob: bytes(req.blob),
-      sequesterBlob: sequesterBlob(req.sequester_blob),
-    }),
+    await app.updateVlob(session, { ...vlobWrite(req), version: req.version }),
   );
 
 /** Authenticated `vlob_read`. */
