@@ -3,6 +3,7 @@
  *
  *   npm run bench                       # defaults: 5 s per scenario, 16 connections
  *   npm run bench -- --seconds 10 --connections 32
+ *   npm run bench -- --server-port 6777     # an already running `parsec backend run --dev` (e.g. under a profiler)
  *
  * The server runs in a child process (`parsec backend run --dev`, logs at WARNING) so that client and
  * server do not share an event loop; figures include the client's own cost on the same machine.
@@ -22,6 +23,8 @@ const { values } = parseArgs({
   options: {
     seconds: { type: "string", default: "5" },
     connections: { type: "string", default: "16" },
+    /** Drive an already running server (`--dev` administration token) instead of starting one. */
+    "server-port": { type: "string" },
   },
 });
 const SECONDS = Number(values.seconds);
@@ -79,14 +82,17 @@ const runFor = async (workers: number, operation: (worker: number) => Promise<vo
 };
 
 const main = async (): Promise<void> => {
-  const port = await freePort();
-  const server = spawn(process.execPath, ["--import", "tsx", "src/bootstrap/main.ts", "backend", "run", "--dev", "-P", String(port), "-l", "WARNING"], {
-    stdio: ["ignore", "inherit", "inherit"],
-  });
+  const external = values["server-port"] !== undefined;
+  const port = external ? Number(values["server-port"]) : await freePort();
+  const server = external
+    ? null
+    : spawn(process.execPath, ["--import", "tsx", "src/bootstrap/main.ts", "backend", "run", "--dev", "-P", String(port), "-l", "WARNING"], {
+        stdio: ["ignore", "inherit", "inherit"],
+      });
   try {
     await waitForPort(port, Date.now() + 20_000);
     const url = `http://127.0.0.1:${port}`;
-    const organizationId = "BenchOrg";
+    const organizationId = `BenchOrg${Date.now().toString(36)}`;
     const bootstrapToken = await admin(url, TOKEN).bootstrapToken(organizationId);
     const material = bootstrapMaterial(DateTime.fromEpochMilliseconds(Date.now()));
     const r = material.request;
@@ -186,7 +192,7 @@ const main = async (): Promise<void> => {
     console.table(results);
     console.log(JSON.stringify({ node: process.version, seconds: SECONDS, connections: CONNECTIONS, results }));
   } finally {
-    server.kill("SIGTERM");
+    server?.kill("SIGTERM");
   }
 };
 
