@@ -9,8 +9,12 @@ export interface OrganizationRepository {
   get(id: OrganizationID, tx?: Tx): Promise<Organization | null>;
   /** Every organization, in creation order. */
   list(): Promise<readonly Organization[]>;
-  /** Inserts, or replaces a not-yet-bootstrapped organization of the same id. */
+  /** Inserts the organization, or replaces the one of the same id (the use cases decide when that is allowed). */
   save(tx: Tx, organization: Organization): Promise<void>;
-  /** Usage figures as of `at` (default now): users, realms, data and metadata sizes in bytes. */
+  /**
+   * The user figures as of `at` (default now): `users`, `activeUsers` and `usersPerProfileDetail`. The other
+   * fields are not this repository's to know and are 0; the statistics use case takes them from the realm, vlob
+   * and block repositories.
+   */
   stats(id: OrganizationID, at?: DateTime): Promise<OrganizationStats>;
 }

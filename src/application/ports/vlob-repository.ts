@@ -59,7 +59,7 @@ export interface VlobRepository {
     encryptionRevision: number,
     batch: readonly ReencryptionEntry[],
   ): Promise<ReencryptionProgress | null>;
-  /** Timestamp of the last vlob version written by `userId` in the realm, or null (causality check of `realm_update_roles`). */
+  /** The greatest timestamp of the vlob versions written by `userId` in the realm, or null (causality check of `realm_update_roles`). */
   lastWriteBy(organizationId: OrganizationID, realmId: RealmID, userId: UserID, tx?: Tx): Promise<DateTime | null>;
   /** Starts collecting re-encrypted versions of every vlob of the realm for `encryptionRevision` (the new revision). */
   startReencryption(tx: Tx, organizationId: OrganizationID, realmId: RealmID, encryptionRevision: number): Promise<void>;
