@@ -143,6 +143,14 @@ const realmFinishReencryptionReply = (outcome: FinishRealmReencryptionOutcome): 
  * handler (no archiving storage), so it answers `unknown_command`.
  */
 export const realmHandlers = {
+  archiving_config: async ({ app, session }) => {
+    const outcome = await app.archivingConfig(session);
+    if (outcome.kind === "not_found") return { status: "not_found" };
+    return {
+      status: "ok",
+      archiving_config: outcome.statuses.map((s) => ({ realm_id: s.realmId, configuration: s.configuration, configured_on: null, configured_by: null })),
+    };
+  },
   realm_create: async ({ app, session }, req) => realmCreateReply(await app.createRealm(session, bytes(req.role_certificate))),
   realm_status: async ({ app, session }, req) => realmStatusReply(await app.getRealmStatus(session, req.realm_id)),
   realm_stats: async ({ app, session }, req) => realmStatsReply(await app.getRealmStats(session, req.realm_id)),
