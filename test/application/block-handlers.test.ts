@@ -1,33 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { blockHandlers } from "../../src/adapters/protocol/handlers/block.js";
-import type { AuthenticatedSession } from "../../src/application/index.js";
 import { BlockID, RealmID } from "../../src/domain/ids.js";
-import { authenticate, bootstrapOrganization, buildTestApp, deviceId, userId, type TestApp } from "../support/app.js";
+import { deviceId, userId } from "../support/app.js";
+import { handlerContext, parsed, setupRealmOwner } from "../support/world.js";
 
-const parsed = <T>(r: { ok: true; value: T } | { ok: false; error: string }): T => {
-  if (!r.ok) throw new Error(r.error);
-  return r.value;
-};
 const realmId = parsed(RealmID.parse("0000000000000000000000000000000a"));
 const blockId = parsed(BlockID.parse("0000000000000000000000000000000d"));
 
-const setup = async () => {
-  const t = buildTestApp();
-  const org = await bootstrapOrganization(t);
-  const alice = await authenticate(t, org);
-  await t.deps.uow.run(org.organizationId, (tx) =>
-    t.deps.realms.save(tx, org.organizationId, {
-      id: realmId,
-      createdOn: t.clock.now(),
-      encryptionRevision: 1,
-      maintenance: null,
-      grants: [{ userId: alice.userId, role: "OWNER", certificate: Buffer.from("c"), grantedBy: alice.deviceId, grantedOn: t.clock.now() }],
-    }),
-  );
-  return { t, alice };
-};
-
-const ctx = (t: TestApp, session: AuthenticatedSession) => ({ app: t.app, session, signal: new AbortController().signal, closeConnection: () => {} });
+/** `CoolOrg` where alice owns realm {@link realmId}. */
+const setup = () => setupRealmOwner(realmId);
+const ctx = handlerContext;
 
 describe("block handlers (outcome → reply)", () => {
   it("maps block_create and block_read outcomes to their replies (payload taken from a view into the frame)", async () => {

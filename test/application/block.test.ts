@@ -1,61 +1,27 @@
 import { describe, expect, it } from "vitest";
 import type { AuthenticatedSession } from "../../src/application/index.js";
 import { BlockStoreError, type BlockStore } from "../../src/application/ports/index.js";
-import { BlockID, RealmID, type OrganizationID, type RealmRole } from "../../src/domain/ids.js";
+import { BlockID, RealmID } from "../../src/domain/ids.js";
 import type { MaintenanceType, Realm } from "../../src/domain/realm/index.js";
-import { buildTestApp, deviceId, orgId, userId, type TestApp, type TestAppOptions } from "../support/app.js";
+import { buildTestApp, orgId, type TestApp, type TestAppOptions } from "../support/app.js";
+import { fakeSession, parsed, realmWithGrants, storeRealm, type Grant } from "../support/world.js";
 
 const ORG = orgId("CoolOrg");
-const REALM = RealmID.parse("0000000000000000000000000000000a");
-const BLOCK = BlockID.parse("0000000000000000000000000000000b");
-const OTHER_BLOCK = BlockID.parse("0000000000000000000000000000000c");
-if (!REALM.ok || !BLOCK.ok || !OTHER_BLOCK.ok) throw new Error("bad test ids");
-const realmId = REALM.value;
-const blockId = BLOCK.value;
-const otherBlockId = OTHER_BLOCK.value;
+const realmId = parsed(RealmID.parse("0000000000000000000000000000000a"));
+const blockId = parsed(BlockID.parse("0000000000000000000000000000000b"));
+const otherBlockId = parsed(BlockID.parse("0000000000000000000000000000000c"));
 const DATA = Buffer.from("Hodi ho !");
 
 /** An authenticated session of `raw` (`user@device`) in {@link ORG}; block use cases only read its ids. */
-const session = (raw: string, organizationId: OrganizationID = ORG): AuthenticatedSession => {
-  const did = deviceId(raw);
-  return {
-    kind: "authenticated",
-    organizationId,
-    deviceId: did,
-    userId: userId(raw.split("@")[0]!),
-    profile: "STANDARD",
-    humanHandle: null,
-    deviceLabel: null,
-    verifyKey: Buffer.alloc(32),
-    publicKey: Buffer.alloc(32),
-    apiVersion: { major: 2, revision: 10 },
-    clientApiVersion: { major: 2, revision: 10 },
-  };
-};
+const session = fakeSession;
 
 const alice = session("alice@dev1");
 const bob = session("bob@dev1");
 
-/** A role grant (null: removal) of a user, by name. */
-type Grant = readonly [string, RealmRole | null];
-
 /** Saves the realm with `grants` (in order) and an optional maintenance, straight through the repository. */
 const saveRealm = async (t: TestApp, grants: readonly Grant[], maintenance: MaintenanceType | null = null): Promise<Realm> => {
-  const now = t.clock.now();
-  const realm: Realm = {
-    id: realmId,
-    createdOn: now,
-    encryptionRevision: 1,
-    maintenance: maintenance && { type: maintenance, startedBy: alice.deviceId, startedOn: now },
-    grants: grants.map(([user, role]) => ({
-      userId: userId(user),
-      role,
-      certificate: Buffer.from("<dummy>"),
-      grantedBy: alice.deviceId,
-      grantedOn: now,
-    })),
-  };
-  await t.deps.uow.run(ORG, (tx) => t.deps.realms.save(tx, ORG, realm));
+  const realm = realmWithGrants(t, realmId, grants, { maintenance });
+  await storeRealm(t, ORG, realm);
   return realm;
 };
 

@@ -2,36 +2,18 @@ import { describe, expect, it } from "vitest";
 import { createWireEngine } from "../../src/adapters/protocol/engine.js";
 import { EventQueueOverflowError, eventHandlers } from "../../src/adapters/protocol/handlers/events.js";
 import { decodeReply, encodeTypedReply } from "../../src/adapters/protocol/registry.js";
-import type { AuthenticatedSession } from "../../src/application/index.js";
 import type { BackendEvent } from "../../src/application/ports/index.js";
 import { InvitationToken, RealmID, VlobID } from "../../src/domain/ids.js";
-import { authenticate, bootstrapOrganization, buildTestApp, deviceId, type TestApp } from "../support/app.js";
+import { deviceId } from "../support/app.js";
+import { handlerContext, parsed, setupRealmOwner } from "../support/world.js";
 
-const parsed = <T>(r: { ok: true; value: T } | { ok: false; error: string }): T => {
-  if (!r.ok) throw new Error(r.error);
-  return r.value;
-};
 const realmId = parsed(RealmID.parse("0000000000000000000000000000000a"));
 const vlobId = parsed(VlobID.parse("0000000000000000000000000000000b"));
 const token = parsed(InvitationToken.parse("0000000000000000000000000000000c"));
 
-const setup = async () => {
-  const t = buildTestApp();
-  const org = await bootstrapOrganization(t);
-  const alice = await authenticate(t, org);
-  await t.deps.uow.run(org.organizationId, (tx) =>
-    t.deps.realms.save(tx, org.organizationId, {
-      id: realmId,
-      createdOn: t.clock.now(),
-      encryptionRevision: 1,
-      maintenance: null,
-      grants: [{ userId: alice.userId, role: "OWNER", certificate: Buffer.from("c"), grantedBy: alice.deviceId, grantedOn: t.clock.now() }],
-    }),
-  );
-  return { t, alice };
-};
-
-const ctx = (t: TestApp, session: AuthenticatedSession, signal = new AbortController().signal) => ({ app: t.app, session, signal, closeConnection: () => {} });
+/** `CoolOrg` where alice owns realm {@link realmId}. */
+const setup = () => setupRealmOwner(realmId);
+const ctx = handlerContext;
 
 /** Encodes then decodes the reply with the `events_listen` codec, as a client would read it. */
 const onTheWire = (reply: Parameters<typeof encodeTypedReply<"authenticated", "events_listen">>[2]) => {

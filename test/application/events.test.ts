@@ -1,34 +1,17 @@
 import { describe, expect, it } from "vitest";
 import { EVENT_QUEUE_CAPACITY } from "../../src/application/events/index.js";
-import type { AuthenticatedSession } from "../../src/application/index.js";
 import type { BackendEvent, EventBus, RealmRepository, Tx, Unsubscribe } from "../../src/application/ports/index.js";
-import { InvitationToken, RealmID, VlobID, type OrganizationID, type RealmRole } from "../../src/domain/ids.js";
-import type { Realm } from "../../src/domain/realm/index.js";
+import { InvitationToken, RealmID, VlobID, type OrganizationID } from "../../src/domain/ids.js";
 import { buildTestApp, deviceId, orgId, userId, type TestApp } from "../support/app.js";
+import { fakeSession, parsed, realmWithGrants, storeRealm, type Grant } from "../support/world.js";
 
 const ORG = orgId("CoolOrg");
 const OTHER_ORG = orgId("OtherOrg");
-const parsed = <T>(r: { ok: true; value: T } | { ok: false; error: string }): T => {
-  if (!r.ok) throw new Error(r.error);
-  return r.value;
-};
 const realmId = parsed(RealmID.parse("0000000000000000000000000000000a"));
 const vlobId = parsed(VlobID.parse("0000000000000000000000000000000b"));
 const token = parsed(InvitationToken.parse("0000000000000000000000000000000c"));
 
-const session = (raw: string, organizationId: OrganizationID = ORG): AuthenticatedSession => ({
-  kind: "authenticated",
-  organizationId,
-  deviceId: deviceId(raw),
-  userId: userId(raw.split("@")[0]!),
-  profile: "STANDARD",
-  humanHandle: null,
-  deviceLabel: null,
-  verifyKey: Buffer.alloc(32),
-  publicKey: Buffer.alloc(32),
-  apiVersion: { major: 2, revision: 10 },
-  clientApiVersion: { major: 2, revision: 10 },
-});
+const session = fakeSession;
 
 /** An {@link EventBus} that counts its live subscriptions, over the test app's memory bus. */
 class CountingBus implements EventBus {
@@ -61,22 +44,8 @@ const setup = (realms?: (base: RealmRepository) => RealmRepository) => {
   return { t, bus };
 };
 
-const saveRealm = async (t: TestApp, grants: readonly (readonly [string, RealmRole | null])[]): Promise<void> => {
-  const realm: Realm = {
-    id: realmId,
-    createdOn: t.clock.now(),
-    encryptionRevision: 1,
-    maintenance: null,
-    grants: grants.map(([user, role]) => ({
-      userId: userId(user),
-      role,
-      certificate: Buffer.from("<dummy>"),
-      grantedBy: deviceId("alice@dev1"),
-      grantedOn: t.clock.now(),
-    })),
-  };
-  await t.deps.uow.run(ORG, (tx) => t.deps.realms.save(tx, ORG, realm));
-};
+/** Saves the realm with `grants` (in order), straight through the repository. */
+const saveRealm = (t: TestApp, grants: readonly Grant[]): Promise<void> => storeRealm(t, ORG, realmWithGrants(t, realmId, grants));
 
 const alice = session("alice@dev1");
 const alice2 = session("alice@dev2");

@@ -4,6 +4,7 @@ import type { ApiVersion } from "../../src/domain/handshake/index.js";
 import { InvitationToken } from "../../src/domain/ids.js";
 import { pack } from "../../src/domain/serialization/msgpack.js";
 import {
+  authenticatedAnswer,
   bootstrapOrganization,
   buildTestApp,
   deviceId,
@@ -34,18 +35,10 @@ const setup = async (): Promise<{ t: TestApp; org: BootstrappedOrganization }> =
 };
 
 /** A valid answer of `org`'s first device, with optional faults. */
-const answer = (org: BootstrappedOrganization, overrides: Partial<AuthenticatedAnswer> = {}): AuthenticatedAnswer => {
-  const challenge = overrides.challenge ?? newChallenge();
-  return {
-    organizationId: org.organizationId,
-    deviceId: org.deviceId,
-    rootVerifyKey: org.rootKey.verifyKey,
-    answer: signChallenge(org.deviceKey.signingKey, challenge),
-    clientApiVersion: { major: 2, revision: 5 },
-    challenge,
-    ...overrides,
-  };
-};
+const answer = (org: BootstrappedOrganization, overrides: Partial<AuthenticatedAnswer> = {}): AuthenticatedAnswer => ({
+  ...authenticatedAnswer(org, undefined, overrides.challenge),
+  ...overrides,
+});
 
 describe("authenticateDevice: ok", () => {
   it("accepts the 2.5+ signed form {type: signed_answer, answer: challenge} and opens a full session", async () => {

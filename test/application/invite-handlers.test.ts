@@ -1,13 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { inviteClaimerHandlers, inviteGreeterHandlers } from "../../src/adapters/protocol/handlers/invite.js";
 import { claimerSession, newInvitation, setupInvites } from "./invite-fixtures.js";
+import { handlerContext } from "../support/world.js";
 
 const key = (c: string) => Buffer.alloc(32, c);
 
 describe("invitation handlers (outcome → reply)", () => {
   it("maps invite_new, invite_list, invite_delete and invite_info to their schema replies", async () => {
     const w = await setupInvites();
-    const ctx = { app: w.t.app, session: w.alice, signal: new AbortController().signal, closeConnection: () => {} };
+    const ctx = handlerContext(w.t, w.alice);
     const created = await inviteGreeterHandlers.invite_new(ctx, { cmd: "invite_new", type: "USER", claimer_email: "zack@example.com", send_email: false });
     expect(created).toEqual({ status: "ok", token: expect.any(String), email_sent: "SUCCESS" });
     const token = (created as { token: Parameters<typeof claimerSession>[1] }).token;
@@ -36,7 +37,7 @@ describe("invitation handlers (outcome → reply)", () => {
     const claimer = await claimerSession(w, token);
     const controller = new AbortController();
     const waiting = inviteClaimerHandlers.invite_1_claimer_wait_peer(
-      { app: w.t.app, session: claimer, signal: controller.signal, closeConnection: () => {} },
+      handlerContext(w.t, claimer, controller.signal),
       { cmd: "invite_1_claimer_wait_peer", claimer_public_key: key("c") },
     );
     await new Promise((resolve) => setImmediate(resolve));
@@ -46,15 +47,15 @@ describe("invitation handlers (outcome → reply)", () => {
     const signal = new AbortController().signal;
     const [claimed, greeter] = await Promise.all([
       inviteClaimerHandlers.invite_1_claimer_wait_peer(
-        { app: w.t.app, session: claimer, signal, closeConnection: () => {} },
+        handlerContext(w.t, claimer, signal),
         { cmd: "invite_1_claimer_wait_peer", greeter_user_id: w.alice.userId, claimer_public_key: key("c") },
       ),
-      inviteGreeterHandlers.invite_1_greeter_wait_peer({ app: w.t.app, session: w.alice, signal, closeConnection: () => {} }, { cmd: "invite_1_greeter_wait_peer", token, greeter_public_key: key("g") }),
+      inviteGreeterHandlers.invite_1_greeter_wait_peer(handlerContext(w.t, w.alice, signal), { cmd: "invite_1_greeter_wait_peer", token, greeter_public_key: key("g") }),
     ]);
     expect(greeter).toEqual({ status: "ok", claimer_public_key: key("c") });
     expect(claimed).toEqual({ status: "ok", greeter_public_key: key("g") });
     expect(
-      await inviteGreeterHandlers.invite_3b_greeter_signify_trust({ app: w.t.app, session: w.alice, signal, closeConnection: () => {} }, { cmd: "invite_3b_greeter_signify_trust", token }),
+      await inviteGreeterHandlers.invite_3b_greeter_signify_trust(handlerContext(w.t, w.alice, signal), { cmd: "invite_3b_greeter_signify_trust", token }),
     ).toEqual({ status: "invalid_state" });
   });
 });

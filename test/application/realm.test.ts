@@ -2,23 +2,13 @@ import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { realmHandlers } from "../../src/adapters/protocol/handlers/realm.js";
 import { decodeReply, encodeTypedReply } from "../../src/adapters/protocol/registry.js";
-import type { AuthenticatedSession } from "../../src/application/index.js";
 import type { BackendEvent, BlockRepository, MessageRepository, Tx, VlobRepository } from "../../src/application/ports/index.js";
-import type { CreateUserInput } from "../../src/application/user/index.js";
-import type { BlockID, DeviceID, OrganizationID, RealmID, RealmRole, UserID, UserProfile, VlobID } from "../../src/domain/ids.js";
+import type { BlockID, OrganizationID, RealmID, RealmRole, UserID, VlobID } from "../../src/domain/ids.js";
 import { currentRoles } from "../../src/domain/realm/index.js";
 import type { DateTime } from "../../src/domain/time.js";
-import {
-  bootstrapOrganization,
-  buildTestApp,
-  deviceId,
-  newChallenge,
-  signChallenge,
-  type BootstrappedOrganization,
-  type Ed25519KeyPair,
-  type TestApp,
-} from "../support/app.js";
-import { deviceCertificate, randomEd25519, realmRoleCertificate, revokedUserCertificate, signPayload, userCertificate } from "../support/certificates.js";
+import { bootstrapOrganization, buildTestApp, login, type Member } from "../support/app.js";
+import { addUser, handlerContext, type OrganizationWorld } from "../support/world.js";
+import { randomEd25519, realmRoleCertificate, revokedUserCertificate, signPayload, userCertificate } from "../support/certificates.js";
 
 /**
  * Use-case tests of the realm commands on the memory adapters. The vlob and block repositories are the memory ones
@@ -61,58 +51,14 @@ const scriptedBlocks = (real: BlockRepository, sizes: Map<RealmID, number>): Blo
     realmSize: async (organizationId: OrganizationID, realmId: RealmID) => sizes.get(realmId) ?? real.realmSize(organizationId, realmId),
   });
 
-/** A logged-in device: its session and signing key. */
-interface Member {
-  readonly session: AuthenticatedSession;
-  readonly key: Ed25519KeyPair;
-  readonly deviceId: DeviceID;
-  readonly userId: UserID;
-}
-
-interface World {
-  readonly t: TestApp;
-  readonly org: BootstrappedOrganization;
+interface World extends OrganizationWorld {
   readonly vlobs: VlobScript;
   readonly blocks: { readonly sizes: Map<RealmID, number> };
-  /** `alice@dev1`, ADMIN. */
-  readonly alice: Member;
   /** `bob@dev1`, STANDARD. */
   readonly bob: Member;
   /** `adam@dev1`, STANDARD. */
   readonly adam: Member;
 }
-
-const login = async (t: TestApp, org: BootstrappedOrganization, device: DeviceID, key: Ed25519KeyPair): Promise<Member> => {
-  const challenge = newChallenge();
-  const outcome = await t.app.authenticateDevice({
-    organizationId: org.organizationId,
-    deviceId: device,
-    rootVerifyKey: org.rootKey.verifyKey,
-    answer: signChallenge(key.signingKey, challenge),
-    clientApiVersion: { major: 2, revision: 5 },
-    challenge,
-  });
-  if (outcome.kind !== "ok") throw new Error(`authenticateDevice(${device}): ${outcome.kind}`);
-  return { session: outcome.session, key, deviceId: device, userId: outcome.session.userId };
-};
-
-/** Creates a user (signed by `author`, an ADMIN) through `user_create` and logs its first device in. */
-const addUser = async (t: TestApp, org: BootstrappedOrganization, author: Member, name: string, profile: UserProfile = "STANDARD"): Promise<Member> => {
-  const deviceKey = randomEd25519();
-  const did = deviceId(`${name}@dev1`);
-  const timestamp = t.clock.now();
-  const user = { author: author.deviceId, timestamp, userId: name, publicKey: randomEd25519().verifyKey, profile };
-  const device = { author: author.deviceId, timestamp, deviceId: did, verifyKey: deviceKey.verifyKey };
-  const input: CreateUserInput = {
-    userCertificate: userCertificate(author.key.signingKey, { ...user, humanHandle: { email: `${name}@example.com`, label: name } }),
-    redactedUserCertificate: userCertificate(author.key.signingKey, { ...user, humanHandle: null }),
-    deviceCertificate: deviceCertificate(author.key.signingKey, { ...device, deviceLabel: `Laptop of ${name}` }),
-    redactedDeviceCertificate: deviceCertificate(author.key.signingKey, { ...device, deviceLabel: null }),
-  };
-  const outcome = await t.app.createUser(author.session, input);
-  if (outcome.kind !== "ok") throw new Error(`createUser(${name}): ${JSON.stringify(outcome)}`);
-  return login(t, org, did, deviceKey);
-};
 
 const setup = async (options: { messages?: (real: MessageRepository) => MessageRepository } = {}): Promise<World> => {
   const vlobs: VlobScript = { lastWrites: new Map(), lastWriteQueries: [], sizes: new Map(), finishAnswers: [], calls: [] };
@@ -126,8 +72,8 @@ const setup = async (options: { messages?: (real: MessageRepository) => MessageR
   });
   const org = await bootstrapOrganization(t, "CoolOrg");
   const alice = await login(t, org, org.deviceId, org.deviceKey);
-  const bob = await addUser(t, org, alice, "bob");
-  const adam = await addUser(t, org, alice, "adam");
+  const bob = await addUser({ t, org }, alice, { userId: "bob" });
+  const adam = await addUser({ t, org }, alice, { userId: "adam" });
   return { t, org, vlobs, blocks, alice, bob, adam };
 };
 
@@ -213,7 +159,7 @@ describe("realm_create", () => {
 
   it("is allowed to an OUTSIDER", async () => {
     const w = await setup();
-    const outsider = await addUser(w.t, w.org, w.alice, "olga", "OUTSIDER");
+    const outsider = await addUser(w, w.alice, { userId: "olga", profile: "OUTSIDER" });
     const realmId = newRealmId();
     expect(await w.t.app.createRealm(outsider.session, roleCertificate(w, outsider, realmId, outsider.userId, "OWNER"))).toEqual({ kind: "ok" });
   });
@@ -382,7 +328,7 @@ describe("realm_update_roles: rights", () => {
 
   it("a MANAGER grants and removes CONTRIBUTOR and READER, but neither grants nor changes OWNER or MANAGER", async () => {
     const w = await setup();
-    const zack = await addUser(w.t, w.org, w.alice, "zack");
+    const zack = await addUser(w, w.alice, { userId: "zack" });
     const realmId = await createRealm(w);
     await grant(w, w.alice, realmId, zack, "OWNER");
     await grant(w, zack, realmId, w.alice, "MANAGER");
@@ -397,7 +343,7 @@ describe("realm_update_roles: rights", () => {
 
   it.each(["CONTRIBUTOR", "READER", null] as const)("an author with role %s can neither grant nor remove", async (authorRole) => {
     const w = await setup();
-    const zack = await addUser(w.t, w.org, w.alice, "zack");
+    const zack = await addUser(w, w.alice, { userId: "zack" });
     const realmId = await createRealm(w);
     await grant(w, w.alice, realmId, zack, "OWNER");
     await grant(w, zack, realmId, w.alice, authorRole);
@@ -409,7 +355,7 @@ describe("realm_update_roles: rights", () => {
 
   it("an OUTSIDER author is not_allowed before its certificate is even read", async () => {
     const w = await setup();
-    const outsider = await addUser(w.t, w.org, w.alice, "olga", "OUTSIDER");
+    const outsider = await addUser(w, w.alice, { userId: "olga", profile: "OUTSIDER" });
     const realmId = await createRealm(w, outsider);
     expect(await share(w, outsider, realmId, w.bob, "READER")).toMatchObject({ kind: "not_allowed" });
     expect(await w.t.app.updateRealmRoles(outsider.session, { roleCertificate: Buffer.from("garbage"), recipientMessage: null })).toMatchObject({
@@ -419,7 +365,7 @@ describe("realm_update_roles: rights", () => {
 
   it("an OUTSIDER recipient can be CONTRIBUTOR or READER, not MANAGER or OWNER (incompatible_profile)", async () => {
     const w = await setup();
-    const outsider = await addUser(w.t, w.org, w.alice, "olga", "OUTSIDER");
+    const outsider = await addUser(w, w.alice, { userId: "olga", profile: "OUTSIDER" });
     const realmId = await createRealm(w);
     for (const [role, kind] of [
       ["READER", "ok"],
@@ -480,7 +426,7 @@ describe("realm_update_roles: refusals", () => {
 
   it("refuses a revoked recipient (user_revoked), even to remove its role, before its profile", async () => {
     const w = await setup();
-    const outsider = await addUser(w.t, w.org, w.alice, "olga", "OUTSIDER");
+    const outsider = await addUser(w, w.alice, { userId: "olga", profile: "OUTSIDER" });
     const realmId = await createRealm(w);
     await grant(w, w.alice, realmId, w.bob, "MANAGER");
     await revoke(w, w.bob);
@@ -808,7 +754,7 @@ describe("realm_finish_reencryption_maintenance", () => {
 });
 
 describe("realm handlers (outcome → reply)", () => {
-  const ctxOf = (w: World, member: Member) => ({ app: w.t.app, session: member.session, signal: new AbortController().signal, closeConnection: () => {} });
+  const ctxOf = (w: World, member: Member) => handlerContext(w.t, member.session);
 
   /** The reply survives encoding and decoding with the command's codec. */
   const roundTrips = (cmd: string, reply: unknown) => {
@@ -901,7 +847,7 @@ describe("realm handlers (outcome → reply)", () => {
       status: "require_greater_timestamp",
       strictly_greater_than: granted.addSeconds(0.5),
     });
-    const outsider = await addUser(w.t, w.org, w.alice, "olga", "OUTSIDER");
+    const outsider = await addUser(w, w.alice, { userId: "olga", profile: "OUTSIDER" });
     expect(await update(w.alice, roleCertificate(w, w.alice, realmId, outsider.userId, "MANAGER"))).toEqual({ status: "incompatible_profile", reason: null });
     await revoke(w, w.adam);
     expect(await update(w.alice, roleCertificate(w, w.alice, realmId, w.adam.userId, "READER"))).toEqual({ status: "user_revoked" });

@@ -4,11 +4,8 @@ import type { VlobRepository } from "../../src/application/ports/index.js";
 import { BlockID, RealmID, type OrganizationID } from "../../src/domain/ids.js";
 import type { DateTime } from "../../src/domain/time.js";
 import { authenticate, bootstrapOrganization, buildTestApp, orgId, type TestApp } from "../support/app.js";
+import { parsed, storeOwnedRealm } from "../support/world.js";
 
-const parsed = <T>(r: { ok: true; value: T } | { ok: false; error: string }): T => {
-  if (!r.ok) throw new Error(r.error);
-  return r.value;
-};
 const realm = (n: number) => parsed(RealmID.parse(n.toString(16).padStart(32, "0")));
 const block = (n: number) => parsed(BlockID.parse(n.toString(16).padStart(32, "0")));
 
@@ -35,16 +32,7 @@ const setup = async () => {
   return { t, alice, entries, asked, organizationId: org.organizationId };
 };
 
-const addRealm = (t: TestApp, owner: AuthenticatedSession, n: number) =>
-  t.deps.uow.run(owner.organizationId, (tx) =>
-    t.deps.realms.save(tx, owner.organizationId, {
-      id: realm(n),
-      createdOn: t.clock.now(),
-      encryptionRevision: 1,
-      maintenance: null,
-      grants: [{ userId: owner.userId, role: "OWNER", certificate: Buffer.from("c"), grantedBy: owner.deviceId, grantedOn: t.clock.now() }],
-    }),
-  );
+const addRealm = (t: TestApp, owner: AuthenticatedSession, n: number) => storeOwnedRealm(t, owner, realm(n));
 
 const addBlock = async (t: TestApp, owner: AuthenticatedSession, realmN: number, n: number, size: number) => {
   const outcome = await t.app.createBlock(owner, { blockId: block(n), realmId: realm(realmN), block: Buffer.alloc(size) });

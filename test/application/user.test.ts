@@ -1,94 +1,16 @@
 import { describe, expect, it } from "vitest";
-import type { AuthenticatedSession } from "../../src/application/index.js";
 import type { BackendEvent, Tx } from "../../src/application/ports/index.js";
 import type { CreateUserInput } from "../../src/application/user/index.js";
 import { userHandlers } from "../../src/adapters/protocol/handlers/user.js";
-import type { DeviceID, HumanHandle, UserID, UserProfile } from "../../src/domain/ids.js";
 import type { DateTime } from "../../src/domain/time.js";
-import {
-  bootstrapOrganization,
-  buildTestApp,
-  deviceId,
-  newChallenge,
-  signChallenge,
-  userId,
-  type BootstrappedOrganization,
-  type Ed25519KeyPair,
-  type TestApp,
-  type TestAppOptions,
-} from "../support/app.js";
+import { bootstrapOrganization, buildTestApp, deviceId, login, userId, type Member, type TestApp } from "../support/app.js";
+import { addUser, bootstrapWorld, handlerContext, newUser, type OrganizationWorld } from "../support/world.js";
 import { deviceCertificate, randomEd25519, revokedUserCertificate, signPayload, userCertificate } from "../support/certificates.js";
 
-/** A device of the test organization: its session and the secret key it signs with. */
-interface Member {
-  readonly session: AuthenticatedSession;
-  readonly key: Ed25519KeyPair;
-  readonly deviceId: DeviceID;
-  readonly userId: UserID;
-}
+type World = OrganizationWorld;
 
-interface World {
-  readonly t: TestApp;
-  readonly org: BootstrappedOrganization;
-  /** `alice@dev1`, the ADMIN created by the bootstrap. */
-  readonly alice: Member;
-}
-
-/** Opens a session for `device` through the handshake use case; throws unless it succeeds. */
-const login = async (t: TestApp, org: BootstrappedOrganization, device: DeviceID, key: Ed25519KeyPair): Promise<Member> => {
-  const challenge = newChallenge();
-  const outcome = await t.app.authenticateDevice({
-    organizationId: org.organizationId,
-    deviceId: device,
-    rootVerifyKey: org.rootKey.verifyKey,
-    answer: signChallenge(key.signingKey, challenge),
-    clientApiVersion: { major: 2, revision: 5 },
-    challenge,
-  });
-  if (outcome.kind !== "ok") throw new Error(`authenticateDevice(${device}): ${outcome.kind}`);
-  return { session: outcome.session, key, deviceId: device, userId: outcome.session.userId };
-};
-
-const setup = async (options: TestAppOptions = {}): Promise<World> => {
-  const t = buildTestApp(options);
-  const org = await bootstrapOrganization(t, "CoolOrg");
-  return { t, org, alice: await login(t, org, org.deviceId, org.deviceKey) };
-};
-
-interface NewUserSpec {
-  readonly userId: string;
-  readonly deviceName?: string;
-  readonly humanHandle?: HumanHandle | null;
-  readonly deviceLabel?: string | null;
-  readonly profile?: UserProfile;
-  readonly timestamp?: DateTime;
-}
-
-/** The `user_create` certificates of a new user signed by `author`, with the new device's keys. */
-const newUser = (t: TestApp, author: Member, spec: NewUserSpec) => {
-  const deviceKey = randomEd25519();
-  const timestamp = spec.timestamp ?? t.clock.now();
-  const humanHandle = spec.humanHandle === undefined ? { email: `${spec.userId}@example.com`, label: `User ${spec.userId}` } : spec.humanHandle;
-  const deviceLabel = spec.deviceLabel === undefined ? `Laptop of ${spec.userId}` : spec.deviceLabel;
-  const did = deviceId(`${spec.userId}@${spec.deviceName ?? "dev1"}`);
-  const user = { author: author.deviceId, timestamp, userId: spec.userId, publicKey: randomEd25519().verifyKey, profile: spec.profile ?? "STANDARD" };
-  const device = { author: author.deviceId, timestamp, deviceId: did, verifyKey: deviceKey.verifyKey };
-  const input: CreateUserInput = {
-    userCertificate: userCertificate(author.key.signingKey, { ...user, humanHandle }),
-    redactedUserCertificate: userCertificate(author.key.signingKey, { ...user, humanHandle: null }),
-    deviceCertificate: deviceCertificate(author.key.signingKey, { ...device, deviceLabel }),
-    redactedDeviceCertificate: deviceCertificate(author.key.signingKey, { ...device, deviceLabel: null }),
-  };
-  return { input, deviceKey, deviceId: did, user, device, humanHandle, deviceLabel };
-};
-
-/** Creates a user through `user_create` and logs its first device in. */
-const addUser = async (w: World, author: Member, spec: NewUserSpec): Promise<Member> => {
-  const request = newUser(w.t, author, spec);
-  const outcome = await w.t.app.createUser(author.session, request.input);
-  if (outcome.kind !== "ok") throw new Error(`createUser(${spec.userId}): ${JSON.stringify(outcome)}`);
-  return login(w.t, w.org, request.deviceId, request.deviceKey);
-};
+/** A fresh `CoolOrg` whose ADMIN alice is logged in. */
+const setup = bootstrapWorld;
 
 /** The `device_create` certificates of a new device of `author`'s user, signed by `author`. */
 const newDevice = (t: TestApp, author: Member, deviceName: string, overrides: { deviceLabel?: string | null; timestamp?: DateTime } = {}) => {
@@ -664,7 +586,7 @@ describe("user_revoke: errors", () => {
     expect(await w.t.app.revokeUser(w.alice.session, revocation(w.t, w.alice, "mallory"))).toEqual({ kind: "not_found" });
     const other = await bootstrapOrganization(w.t, "OtherOrg", { userId: "zack" });
     const zack = await login(w.t, other, other.deviceId, other.deviceKey);
-    await addUser({ t: w.t, org: other, alice: zack }, zack, { userId: "yolanda" });
+    await addUser({ t: w.t, org: other }, zack, { userId: "yolanda" });
     expect(await w.t.app.revokeUser(w.alice.session, revocation(w.t, w.alice, "yolanda"))).toEqual({ kind: "not_found" });
     expect(w.t.published).toEqual([]);
   });
@@ -917,7 +839,7 @@ describe("human_find", () => {
 });
 
 describe("wire replies (userHandlers)", () => {
-  const ctx = (t: TestApp, session: AuthenticatedSession) => ({ app: t.app, session, signal: new AbortController().signal, closeConnection: () => {} });
+  const ctx = handlerContext;
 
   it("user_create: ok without fields, errors with reason null", async () => {
     const w = await setup();

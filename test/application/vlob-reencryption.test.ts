@@ -9,6 +9,7 @@ import type { Realm } from "../../src/domain/realm/index.js";
 import type { Parsed } from "../../src/domain/result.js";
 import type { ReencryptionEntry } from "../../src/domain/vlob/index.js";
 import { authenticate, bootstrapOrganization, buildTestApp, deviceId, userId } from "../support/app.js";
+import { handlerContext } from "../support/world.js";
 
 const valueOf = <T>(parsed: Parsed<T>): T => {
   if (!parsed.ok) throw new Error(parsed.error);
@@ -202,7 +203,7 @@ describe("re-encryption batches", () => {
 
   it("wire replies: ok with entries or counts; not_found, not_in_maintenance and maintenance_error with reason null", async () => {
     const w = await setup();
-    const ctx = (session: AuthenticatedSession = w.alice) => ({ app: w.t.app, session, signal: new AbortController().signal, closeConnection: () => {} });
+    const ctx = (session: AuthenticatedSession = w.alice) => handlerContext(w.t, session);
     const get = (session?: AuthenticatedSession, realmId: RealmID = w.realmId) =>
       vlobHandlers.vlob_maintenance_get_reencryption_batch(ctx(session), { cmd: "vlob_maintenance_get_reencryption_batch", realm_id: realmId, encryption_revision: 2, size: 1 });
     const save = (batch: { vlob_id: VlobID; version: number; blob: Uint8Array }[], session?: AuthenticatedSession) =>

@@ -10,6 +10,7 @@ import type { MaintenanceType, Realm } from "../../src/domain/realm/index.js";
 import type { Parsed } from "../../src/domain/result.js";
 import type { DateTime } from "../../src/domain/time.js";
 import { authenticate, bootstrapOrganization, buildTestApp, deviceId, userId, type BootstrappedOrganization, type TestApp } from "../support/app.js";
+import { handlerContext } from "../support/world.js";
 
 const valueOf = <T>(parsed: Parsed<T>): T => {
   if (!parsed.ok) throw new Error(parsed.error);
@@ -479,7 +480,7 @@ describe("memory vlob repository", () => {
 });
 
 describe("wire replies (vlobHandlers)", () => {
-  const ctx = (w: World, session: AuthenticatedSession = w.alice) => ({ app: w.t.app, session, signal: new AbortController().signal, closeConnection: () => {} });
+  const ctx = (w: World, session: AuthenticatedSession = w.alice) => handlerContext(w.t, session);
   const ok = <T>(value: T | null): T => {
     if (value === null) throw new Error("no reply");
     return value;

@@ -204,6 +204,20 @@ export const seedUser = async (
   return { user: stored, devices };
 };
 
+/**
+ * Seeds a new organization and, in it, the users `names` in order (each seeded with `userOptions`, e.g. a profile);
+ * returns the ports with the organization's id as `org`.
+ */
+export const seedOrganizationWithUsers = async <P extends Pick<PersistencePorts, "uow" | "organizations" | "users">>(
+  p: P,
+  names: readonly string[],
+  userOptions: Parameters<typeof seedUser>[3] = {},
+): Promise<P & { org: OrganizationID }> => {
+  const org = (await seedOrganization(p)).id;
+  for (const name of names) await seedUser(p, org, name, userOptions);
+  return { ...p, org };
+};
+
 /** Saves `r` in its organization. */
 export const seedRealm = async (p: Pick<PersistencePorts, "uow" | "realms">, organizationId: OrganizationID, r: Realm): Promise<Realm> => {
   await p.uow.run(organizationId, (tx) => p.realms.save(tx, organizationId, r));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { OrganizationID, UserID } from "../../src/domain/ids.js";
+import type { UserID } from "../../src/domain/ids.js";
 import { INITIAL_CONDUIT, type Conduit, type Invitation } from "../../src/domain/invite/index.js";
-import { at, newOrganizationId, newToken, pause, runAndRollBack, seedOrganization, seedUser, uid, useFixture, type Make, type PersistencePorts } from "./fixtures.js";
+import { at, newOrganizationId, newToken, pause, runAndRollBack, seedOrganizationWithUsers, uid, useFixture, type Make, type PersistencePorts } from "./fixtures.js";
 
 const invitation = (greeterUserId: UserID, overrides: Partial<Invitation> = {}): Invitation => ({
   token: newToken(),
@@ -28,13 +28,8 @@ export function invitationRepositoryContract(make: Make<Pick<PersistencePorts, "
   describe("InvitationRepository contract", () => {
     const fixture = useFixture(make);
 
-    const withGreeters = async (): Promise<ReturnType<typeof fixture.current> & { org: OrganizationID }> => {
-      const p = fixture.current();
-      const org = (await seedOrganization(p)).id;
-      await seedUser(p, org, "alice", { user: { profile: "ADMIN" } });
-      await seedUser(p, org, "bob", { user: { profile: "ADMIN" } });
-      return { ...p, org };
-    };
+    /** A fresh organization with ADMINs alice and bob. */
+    const withGreeters = () => seedOrganizationWithUsers(fixture.current(), ["alice", "bob"], { user: { profile: "ADMIN" } });
 
     it("answers null for an unknown token or organization", async () => {
       const { invitations, org } = await withGreeters();

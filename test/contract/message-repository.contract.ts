@@ -1,18 +1,13 @@
 import { describe, expect, it } from "vitest";
-import type { OrganizationID } from "../../src/domain/ids.js";
-import { at, bytes, did, newOrganizationId, runAndRollBack, seedOrganization, seedUser, uid, useFixture, type Make, type PersistencePorts } from "./fixtures.js";
+import { at, bytes, did, newOrganizationId, runAndRollBack, seedOrganizationWithUsers, uid, useFixture, type Make, type PersistencePorts } from "./fixtures.js";
 
 /** `MessageRepository`: per-recipient inboxes with 1-based indexes, listed oldest first after an offset. */
 export function messageRepositoryContract(make: Make<Pick<PersistencePorts, "uow" | "organizations" | "users" | "messages">>): void {
   describe("MessageRepository contract", () => {
     const fixture = useFixture(make);
 
-    const withUsers = async (): Promise<ReturnType<typeof fixture.current> & { org: OrganizationID }> => {
-      const p = fixture.current();
-      const org = (await seedOrganization(p)).id;
-      for (const name of ["alice", "bob", "carol"]) await seedUser(p, org, name);
-      return { ...p, org };
-    };
+    /** A fresh organization with users alice, bob and carol. */
+    const withUsers = () => seedOrganizationWithUsers(fixture.current(), ["alice", "bob", "carol"]);
 
     it("indexes each recipient's messages from 1, independently of other recipients", async () => {
       const { uow, messages, org } = await withUsers();
@@ -55,9 +50,7 @@ export function messageRepositoryContract(make: Make<Pick<PersistencePorts, "uow
 
     it("keeps inboxes per organization", async () => {
       const p = await withUsers();
-      const other = (await seedOrganization(p)).id;
-      await seedUser(p, other, "alice");
-      await seedUser(p, other, "bob");
+      const other = (await seedOrganizationWithUsers(p, ["alice", "bob"])).org;
       await p.uow.run(p.org, (tx) => p.messages.post(tx, p.org, uid("bob"), { sender: did("alice@dev1"), timestamp: at(1), body: bytes("here") }));
       const index = await p.uow.run(other, (tx) => p.messages.post(tx, other, uid("bob"), { sender: did("alice@dev1"), timestamp: at(2), body: bytes("there") }));
       expect(index).toBe(1);

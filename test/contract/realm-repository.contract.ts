@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import type { OrganizationID } from "../../src/domain/ids.js";
 import { withGrant, type Realm } from "../../src/domain/realm/index.js";
 import {
   at,
@@ -10,9 +9,8 @@ import {
   pause,
   realm,
   runAndRollBack,
-  seedOrganization,
+  seedOrganizationWithUsers,
   seedRealm,
-  seedUser,
   uid,
   useFixture,
   type Make,
@@ -24,12 +22,8 @@ export function realmRepositoryContract(make: Make<Pick<PersistencePorts, "uow" 
   describe("RealmRepository contract", () => {
     const fixture = useFixture(make);
 
-    const withMembers = async (): Promise<ReturnType<typeof fixture.current> & { org: OrganizationID }> => {
-      const p = fixture.current();
-      const org = (await seedOrganization(p)).id;
-      for (const name of ["alice", "bob", "carol"]) await seedUser(p, org, name);
-      return { ...p, org };
-    };
+    /** A fresh organization with users alice, bob and carol. */
+    const withMembers = () => seedOrganizationWithUsers(fixture.current(), ["alice", "bob", "carol"]);
 
     it("answers null for an unknown realm or organization", async () => {
       const p = await withMembers();
@@ -126,8 +120,7 @@ export function realmRepositoryContract(make: Make<Pick<PersistencePorts, "uow" 
       const p = await withMembers();
       for (const createdOn of [at(10), at(20), at(20.000001), at(30)])
         await seedRealm(p, p.org, realm(newRealmId(), [{ userId: uid("alice"), role: "OWNER", on: createdOn }], { createdOn }));
-      const other = (await seedOrganization(p)).id;
-      await seedUser(p, other, "alice");
+      const other = (await seedOrganizationWithUsers(p, ["alice"])).org;
       await seedRealm(p, other, realm(newRealmId(), [{ userId: uid("alice"), role: "OWNER", on: at(1) }], { createdOn: at(1) }));
       expect(await p.realms.countCreatedBefore(p.org, at(9.999999))).toBe(0);
       expect(await p.realms.countCreatedBefore(p.org, at(20))).toBe(2);

@@ -1,7 +1,8 @@
 import { createServer } from "node:net";
+import { WireUuid } from "../../src/domain/serialization/msgpack.js";
 import { DateTime } from "../../src/domain/time.js";
-import { deviceCertificate, userCertificate } from "../support/certificates.js";
-import { admin, anonymous, type AuthenticatedConnectOptions, type WireMap } from "../support/client.js";
+import { newUserCertificates, type NewUserCertificatesFields } from "../support/certificates.js";
+import { admin, anonymous, type AuthenticatedConnectOptions, type ParsecSession, type WireMap } from "../support/client.js";
 import type { FixtureDevice, ParsecFixtures } from "../support/fixtures.js";
 import type { TestServer } from "../support/server.js";
 
@@ -32,20 +33,33 @@ export interface BootstrapOptions {
  * signed by the root key (author nil), with redacted variants lacking the human handle and device label.
  */
 export const bootstrapFields = (f: ParsecFixtures, options: BootstrapOptions): WireMap => {
-  const key = options.signingKey ?? f.organization.rootSigningKey;
   const who = options.device ?? f.alice;
-  const timestamp = options.timestamp ?? now();
-  const user = (humanHandle: FixtureDevice["humanHandle"] | null) =>
-    userCertificate(key, { author: null, timestamp, userId: who.userId, humanHandle, publicKey: who.publicKey, profile: who.profile });
-  const device = (deviceLabel: string | null) =>
-    deviceCertificate(key, { author: null, timestamp, deviceId: who.deviceId, deviceLabel, verifyKey: who.verifyKey });
   return {
     bootstrap_token: options.bootstrapToken,
     root_verify_key: options.rootVerifyKey ?? f.organization.rootVerifyKey,
-    user_certificate: user(who.humanHandle),
-    device_certificate: device(who.deviceLabel),
-    redacted_user_certificate: user(null),
-    redacted_device_certificate: device(null),
+    ...newUserFields(options.signingKey ?? f.organization.rootSigningKey, { ...who, author: null, timestamp: options.timestamp ?? now() }),
+  };
+};
+
+/** The four certificates of a new user and its first device (see {@link newUserCertificates}) under their wire names. */
+export type NewUserWireFields = {
+  readonly user_certificate: Buffer;
+  readonly device_certificate: Buffer;
+  readonly redacted_user_certificate: Buffer;
+  readonly redacted_device_certificate: Buffer;
+};
+
+/**
+ * The certificate fields of an `organization_bootstrap` or `user_create` request: {@link newUserCertificates} of `f`
+ * signed by `signingKey`, under their wire names.
+ */
+export const newUserFields = (signingKey: Uint8Array, f: NewUserCertificatesFields): NewUserWireFields => {
+  const c = newUserCertificates(signingKey, f);
+  return {
+    user_certificate: c.userCertificate,
+    device_certificate: c.deviceCertificate,
+    redacted_user_certificate: c.redactedUserCertificate,
+    redacted_device_certificate: c.redactedDeviceCertificate,
   };
 };
 
@@ -93,4 +107,23 @@ export const within = <T>(ms: number, promise: Promise<T>, what = "operation"): 
       timer = setTimeout(() => reject(new Error(`${what} did not complete within ${ms} ms`)), ms);
     }),
   ]);
+};
+
+/** Bound on every single wait of the step-by-step suites: a hang fails fast. */
+export const STEP_TIMEOUT_MS = 5_000;
+
+/** `promise`, or a rejection after {@link STEP_TIMEOUT_MS}. */
+export const bounded = <T>(promise: Promise<T>, what: string): Promise<T> => within(STEP_TIMEOUT_MS, promise, what);
+
+/** `session.send(cmd, fields)` (raw wire values), bounded. */
+export const rpc = (session: ParsecSession<"authenticated" | "invited">, cmd: string, fields: WireMap = {}): Promise<WireMap> =>
+  bounded(session.send(cmd, fields), cmd);
+
+/** The wire form (msgpack ext 2) of a UUID-based id or token given as 32 hex digits. */
+export const wire = (hex: string): WireUuid => new WireUuid(hex);
+
+/** The hex form of an ext-2 value (UUID-based id or token) received from the server. */
+export const hexOf = (value: unknown): string => {
+  if (!(value instanceof WireUuid)) throw new Error(`Expected an ext-2 UUID, got ${String(value)}`);
+  return value.hex;
 };

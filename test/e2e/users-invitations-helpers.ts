@@ -1,26 +1,15 @@
 import { createHash, randomBytes } from "node:crypto";
-import pino from "pino";
-import { startBackend } from "../../src/bootstrap/compose.js";
 import type { BackendSettings } from "../../src/bootstrap/settings.js";
 import type { HumanHandle } from "../../src/domain/ids.js";
-import { WireUuid } from "../../src/domain/serialization/msgpack.js";
 import type { DateTime } from "../../src/domain/time.js";
-import { deviceCertificate, randomEd25519, userCertificate } from "../support/certificates.js";
+import { deviceCertificate, randomEd25519 } from "../support/certificates.js";
 import type { ParsecSession, WireMap } from "../support/client.js";
-import { defaultTestSettings, type TestServer } from "../support/server.js";
-import { within } from "./helpers.js";
+import { startTestServer, type TestServer } from "../support/server.js";
+import { newUserFields, rpc, wire as wireToken, type NewUserWireFields } from "./helpers.js";
 
 /** Building blocks of `users-invitations.test.ts`: a server whose mocked emails are observable, the SAS exchange of both peers. */
 
-/** Bound on every single wait of the suite: a hang fails fast. */
-export const STEP_TIMEOUT_MS = 5_000;
-
-/** `promise`, or a rejection after {@link STEP_TIMEOUT_MS}. */
-export const bounded = <T>(promise: Promise<T>, what: string): Promise<T> => within(STEP_TIMEOUT_MS, promise, what);
-
-/** `session.send(cmd, fields)`, bounded. */
-export const rpc = (session: ParsecSession<"authenticated" | "invited">, cmd: string, fields: WireMap = {}): Promise<WireMap> =>
-  bounded(session.send(cmd, fields), cmd);
+export { bounded, rpc, STEP_TIMEOUT_MS } from "./helpers.js";
 
 /** An email the mocked sender wrote, as the server logged it. */
 export interface MockedEmail {
@@ -35,47 +24,21 @@ export interface MockedEmail {
  * (recipient, subject, `.eml` file) are kept in `emails`. Same settings (memory, debug, mocked email, 127.0.0.1:0).
  */
 export const startServerWithMailbox = async (overrides: Partial<BackendSettings> = {}): Promise<TestServer & { readonly emails: readonly MockedEmail[] }> => {
-  const settings: BackendSettings = { ...defaultTestSettings, ...overrides };
-  const loggedErrors: Record<string, unknown>[] = [];
   const emails: MockedEmail[] = [];
-  const logger = pino(
-    { level: "info" },
-    {
-      write: (line: string) => {
-        const record = JSON.parse(line) as Record<string, unknown>;
-        if (typeof record["level"] === "number" && record["level"] >= 50) loggedErrors.push(record);
-        const { to, subject, file } = record;
-        if (typeof to === "string" && typeof subject === "string" && typeof file === "string") emails.push({ to, subject, file });
-      },
+  const server = await startTestServer(overrides, {
+    level: "info",
+    onRecord: ({ to, subject, file }) => {
+      if (typeof to === "string" && typeof subject === "string" && typeof file === "string") emails.push({ to, subject, file });
     },
-  );
-  const backend = await startBackend(settings, { logger });
-  const authority = `${settings.host}:${backend.port}`;
-  let stopped: Promise<void> | null = null;
-  return {
-    url: `http://${authority}`,
-    wsUrl: `ws://${authority}/ws`,
-    port: backend.port,
-    administrationToken: settings.administrationToken,
-    settings,
-    loggedErrors,
-    emails,
-    application: backend.application,
-    stop: () => (stopped ??= backend.stop()),
-  };
+  });
+  return { ...server, emails };
 };
 
 /** The body of an `.eml` file with quoted-printable soft line breaks and `=3D` undone (enough to search a URL in it). */
 export const readableEml = (eml: string): string => eml.replace(/=\r?\n/g, "").replace(/=3D/gi, "=");
 
-/** The invitation token of a reply (ext 2 on the wire) as 32 hex digits. */
-export const tokenHex = (value: unknown): string => {
-  if (!(value instanceof WireUuid)) throw new Error(`Expected an ext-2 token, got ${String(value)}`);
-  return value.hex;
-};
-
-/** The wire form (ext 2) of a token. */
-export const wireToken = (hex: string): WireUuid => new WireUuid(hex);
+/** The invitation token of a reply (ext 2 on the wire) as 32 hex digits; the wire form (ext 2) of a token. */
+export { hexOf as tokenHex, wire as wireToken } from "./helpers.js";
 
 /** What one peer posts during a whole SAS exchange; the server handles every value as opaque bytes. */
 export interface GreeterMaterial {
@@ -179,12 +142,8 @@ export const userCreateFields = (
   user: { readonly userId: string; readonly humanHandle: HumanHandle; readonly publicKey: Uint8Array; readonly profile: "ADMIN" | "STANDARD" | "OUTSIDER" },
   device: NewDevice,
   timestamp: DateTime,
-): { user_certificate: Buffer; device_certificate: Buffer; redacted_user_certificate: Buffer; redacted_device_certificate: Buffer } => {
-  const userCert = (humanHandle: HumanHandle | null) =>
-    userCertificate(author.signingKey, { author: author.deviceId, timestamp, userId: user.userId, humanHandle, publicKey: user.publicKey, profile: user.profile });
-  const { device_certificate, redacted_device_certificate } = deviceCreateFields(author, device, timestamp);
-  return { user_certificate: userCert(user.humanHandle), device_certificate, redacted_user_certificate: userCert(null), redacted_device_certificate };
-};
+): NewUserWireFields =>
+  newUserFields(author.signingKey, { ...user, ...device, author: author.deviceId, timestamp });
 
 /** The two certificates of a `device_create` (or of a new user's first device), signed by `author`. */
 export const deviceCreateFields = (

@@ -8,6 +8,7 @@ import {
   type Application,
   type ApplicationConfig,
   type ApplicationDeps,
+  type AuthenticatedAnswer,
   type AuthenticatedSession,
   type BootstrapOrganizationInput,
 } from "../../src/application/index.js";
@@ -27,7 +28,7 @@ import type { Invitation } from "../../src/domain/invite/index.js";
 import { DEFAULT_ORGANIZATION_SETTINGS, type OrganizationDefaults } from "../../src/domain/organization/index.js";
 import { pack } from "../../src/domain/serialization/msgpack.js";
 import { DateTime } from "../../src/domain/time.js";
-import { deviceCertificate, ed25519Sign, randomEd25519, userCertificate } from "./certificates.js";
+import { ed25519Sign, newUserCertificates, randomEd25519 } from "./certificates.js";
 
 /**
  * An {@link Application} on memory adapters for use-case tests: a controllable clock, deterministic or real
@@ -212,8 +213,6 @@ export const bootstrapMaterial = (timestampDefault: DateTime, identity: Bootstra
   const timestamp = identity.timestamp ?? timestampDefault;
   const userPublicKey = randomEd25519().verifyKey;
   const profile = identity.profile ?? "ADMIN";
-  const user = { author: null, timestamp, userId: uid, publicKey: userPublicKey, profile };
-  const device = { author: null, timestamp, deviceId: did, verifyKey: deviceKey.verifyKey };
   return {
     rootKey,
     deviceKey,
@@ -225,10 +224,17 @@ export const bootstrapMaterial = (timestampDefault: DateTime, identity: Bootstra
     timestamp,
     request: {
       rootVerifyKey: rootKey.verifyKey,
-      userCertificate: userCertificate(rootKey.signingKey, { ...user, humanHandle }),
-      redactedUserCertificate: userCertificate(rootKey.signingKey, { ...user, humanHandle: null }),
-      deviceCertificate: deviceCertificate(rootKey.signingKey, { ...device, deviceLabel }),
-      redactedDeviceCertificate: deviceCertificate(rootKey.signingKey, { ...device, deviceLabel: null }),
+      ...newUserCertificates(rootKey.signingKey, {
+        author: null,
+        timestamp,
+        userId: uid,
+        humanHandle,
+        publicKey: userPublicKey,
+        profile,
+        deviceId: did,
+        deviceLabel,
+        verifyKey: deviceKey.verifyKey,
+      }),
       sequesterAuthorityCertificate: null,
     },
   };
@@ -274,19 +280,50 @@ export const signChallenge = (signingKey: Uint8Array, challenge: Uint8Array, for
   return Buffer.concat([ed25519Sign(signingKey, payload), payload]);
 };
 
+/** A device that can answer the handshake: its id and Ed25519 key pair. */
+export interface DeviceKeys {
+  readonly deviceId: DeviceID;
+  readonly key: Ed25519KeyPair;
+}
+
+/**
+ * A valid `authenticateDevice` input of a 2.5 client: `device` (default: the first device of `org`) signs `challenge`
+ * (default: a fresh one) as a `signed_answer`.
+ */
+export const authenticatedAnswer = (
+  org: BootstrappedOrganization,
+  device: DeviceKeys = { deviceId: org.deviceId, key: org.deviceKey },
+  challenge: Uint8Array = newChallenge(),
+): AuthenticatedAnswer => ({
+  organizationId: org.organizationId,
+  deviceId: device.deviceId,
+  rootVerifyKey: org.rootKey.verifyKey,
+  answer: signChallenge(device.key.signingKey, challenge),
+  clientApiVersion: { major: 2, revision: 5 },
+  challenge,
+});
+
 /** Authenticates the first device of `org` (2.x client) and returns its session; throws on failure. */
 export const authenticate = async (t: TestApp, org: BootstrappedOrganization): Promise<AuthenticatedSession> => {
-  const challenge = newChallenge();
-  const outcome = await t.app.authenticateDevice({
-    organizationId: org.organizationId,
-    deviceId: org.deviceId,
-    rootVerifyKey: org.rootKey.verifyKey,
-    answer: signChallenge(org.deviceKey.signingKey, challenge),
-    clientApiVersion: { major: 2, revision: 5 },
-    challenge,
-  });
+  const outcome = await t.app.authenticateDevice(authenticatedAnswer(org));
   if (outcome.kind !== "ok") throw new Error(`authenticateDevice: ${outcome.kind}`);
   return outcome.session;
+};
+
+/** A logged-in device of a test organization: its session and the key it signs with. */
+export interface Member extends DeviceKeys {
+  readonly session: AuthenticatedSession;
+  readonly userId: UserID;
+}
+
+/**
+ * Opens a session for `device` (signing with `key`) through the handshake use case; throws
+ * `authenticateDevice(<device>): <outcome kind>` unless it succeeds.
+ */
+export const login = async (t: TestApp, org: BootstrappedOrganization, device: DeviceID, key: Ed25519KeyPair): Promise<Member> => {
+  const outcome = await t.app.authenticateDevice(authenticatedAnswer(org, { deviceId: device, key }));
+  if (outcome.kind !== "ok") throw new Error(`authenticateDevice(${device}): ${outcome.kind}`);
+  return { session: outcome.session, key, deviceId: device, userId: outcome.session.userId };
 };
 
 /** Marks `user` revoked on `on` directly in the memory store (user_revoke is not a use case yet). */

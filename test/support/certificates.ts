@@ -145,3 +145,29 @@ export const realmRoleCertificate = (
     },
     options,
   );
+
+/**
+ * Fields of a new user and its first device, certified together (`organization_bootstrap`, `user_create`);
+ * `author: null` means signed by the root key (bootstrap).
+ */
+export interface NewUserCertificatesFields extends UserCertificateFields, DeviceCertificateFields {}
+
+/** The four certificates of a new user and its first device, signed by `signingKey`; the redacted ones lack handle and label. */
+export interface NewUserCertificates {
+  readonly userCertificate: Buffer;
+  readonly redactedUserCertificate: Buffer;
+  readonly deviceCertificate: Buffer;
+  readonly redactedDeviceCertificate: Buffer;
+}
+
+/** Signs the {@link NewUserCertificates} of `f` with `signingKey` (the root key when `f.author` is null). */
+export const newUserCertificates = (signingKey: Uint8Array, f: NewUserCertificatesFields): NewUserCertificates => {
+  const user = { author: f.author, timestamp: f.timestamp, userId: f.userId, publicKey: f.publicKey, profile: f.profile };
+  const device = { author: f.author, timestamp: f.timestamp, deviceId: f.deviceId, verifyKey: f.verifyKey };
+  return {
+    userCertificate: userCertificate(signingKey, { ...user, humanHandle: f.humanHandle }),
+    redactedUserCertificate: userCertificate(signingKey, { ...user, humanHandle: null }),
+    deviceCertificate: deviceCertificate(signingKey, { ...device, deviceLabel: f.deviceLabel }),
+    redactedDeviceCertificate: deviceCertificate(signingKey, { ...device, deviceLabel: null }),
+  };
+};

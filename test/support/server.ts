@@ -45,14 +45,32 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
+/** How {@link startTestServer} logs. */
+export interface TestServerLogging {
+  /** Level of the server's logger (default `error`). */
+  readonly level?: "trace" | "debug" | "info" | "warn" | "error" | "fatal";
+  /** Sees every record the logger writes, parsed from its JSON line (records of `level` and above). */
+  readonly onRecord?: (record: Record<string, unknown>) => void;
+}
+
 /**
  * Starts a server with {@link defaultTestSettings} overridden by `overrides`. Nothing is printed: records of level
- * `error` and above are kept in {@link TestServer.loggedErrors}, the rest is dropped.
+ * `error` and above are kept in {@link TestServer.loggedErrors}; the others (at `logging.level` and above) only go to
+ * `logging.onRecord`.
  */
-export const startTestServer = async (overrides: Partial<BackendSettings> = {}): Promise<TestServer> => {
+export const startTestServer = async (overrides: Partial<BackendSettings> = {}, logging: TestServerLogging = {}): Promise<TestServer> => {
   const settings: BackendSettings = { ...defaultTestSettings, ...overrides };
   const loggedErrors: Record<string, unknown>[] = [];
-  const logger = pino({ level: "error" }, { write: (line: string) => void loggedErrors.push(JSON.parse(line) as Record<string, unknown>) });
+  const logger = pino(
+    { level: logging.level ?? "error" },
+    {
+      write: (line: string) => {
+        const record = JSON.parse(line) as Record<string, unknown>;
+        if (typeof record["level"] === "number" && record["level"] >= 50) loggedErrors.push(record);
+        logging.onRecord?.(record);
+      },
+    },
+  );
   const backend = await startBackend(settings, { logger });
   const secure = settings.tls !== null;
   const authority = `${settings.host}:${backend.port}`;
