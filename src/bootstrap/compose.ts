@@ -67,6 +67,7 @@ export const startBackend = async (settings: BackendSettings, deps: { logger: Lo
       `--blockstore: ${describeBlockStore(settings.blockstore)} is not yet supported by this server build; use --blockstore=MOCKED`,
     );
 
+  const email = await buildEmailSender(settings.email, deps.logger);
   const clock = new SystemClock();
   const persistence = createMemoryPersistence(() => clock.now());
   const events = new MemoryEventBus((err, event) => deps.logger.error({ err, event: event.type }, "Event listener failed"));
@@ -84,14 +85,27 @@ export const startBackend = async (settings: BackendSettings, deps: { logger: Lo
       backendAddr: settings.backendAddr,
       emailLanguage: settings.email.language,
     },
-    email: await buildEmailSender(settings.email, deps.logger),
+    email,
   });
   const engine = createWireEngine(application);
+  const disposeEmail = async () => {
+    if (email instanceof MockedEmailSender) await email.dispose();
+  };
   const server = await startUwsServer(
     { host: settings.host, port: settings.port, tls: settings.tls, administrationToken: settings.administrationToken, limits: DEFAULT_LIMITS },
     application,
     engine,
     deps.logger,
-  );
-  return { port: server.port, application, stop: () => server.stop() };
+  ).catch(async (err: unknown) => {
+    await disposeEmail();
+    throw err;
+  });
+  return {
+    port: server.port,
+    application,
+    stop: async () => {
+      await server.stop();
+      await disposeEmail();
+    },
+  };
 };

@@ -30,6 +30,16 @@ describe("MockedEmailSender", () => {
     }
   });
 
+  it("removes its folder on dispose only when no email was written to it", async () => {
+    const idle = await create();
+    await idle.dispose();
+    expect(() => statSync(idle.folder)).toThrow();
+    const busy = await create();
+    expect(await busy.send(invitationEmail("bob@example.com"))).toEqual({ ok: true });
+    await busy.dispose();
+    expect(readdirSync(busy.folder)).toEqual(["000001.eml"]);
+  });
+
   it("writes each email as a readable .eml file (headers, text and HTML) and says where", async () => {
     const written: { to: string; subject: string; file: string }[] = [];
     const sender = await create(written);

@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, rmdir, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import nodemailer from "nodemailer";
@@ -34,6 +34,11 @@ export class MockedEmailSender implements EmailSender {
   static async create(options: { readonly sender: string; readonly onWritten: MockedEmailListener; readonly parent?: string | undefined }): Promise<MockedEmailSender> {
     const folder = await mkdtemp(join(options.parent ?? tmpdir(), MOCKED_EMAIL_FOLDER_PREFIX));
     return new MockedEmailSender(folder, options.sender, options.onWritten);
+  }
+
+  /** Removes the folder if no email was written to it (a server that sent nothing leaves nothing behind). */
+  async dispose(): Promise<void> {
+    if (this.written === 0) await rmdir(this.folder).catch(() => undefined);
   }
 
   async send(email: OutgoingEmail): Promise<EmailSendOutcome> {
