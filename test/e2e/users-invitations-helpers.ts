@@ -1,3 +1,5 @@
+import { rmSync } from "node:fs";
+import { dirname } from "node:path";
 import { createHash, randomBytes } from "node:crypto";
 import type { BackendSettings } from "../../src/bootstrap/settings.js";
 import type { HumanHandle } from "../../src/domain/ids.js";
@@ -31,7 +33,14 @@ export const startServerWithMailbox = async (overrides: Partial<BackendSettings>
       if (typeof to === "string" && typeof subject === "string" && typeof file === "string") emails.push({ to, subject, file });
     },
   });
-  return { ...server, emails };
+  return {
+    ...server,
+    emails,
+    stop: async () => {
+      await server.stop();
+      for (const folder of new Set(emails.map((email) => dirname(email.file)))) rmSync(folder, { recursive: true, force: true });
+    },
+  };
 };
 
 /** The body of an `.eml` file with quoted-printable soft line breaks and `=3D` undone (enough to search a URL in it). */
