@@ -8,9 +8,10 @@ import {
   encodeHandshakeFailure,
   encodeHandshakeOk,
   encodeSignedAnswer,
-  returnedChallenge,
   unpackWire,
 } from "../../src/adapters/protocol/index.js";
+import { isValidSignedChallenge } from "../../src/domain/handshake/index.js";
+import { ed25519Sign, randomEd25519 } from "../support/certificates.js";
 
 const challenge = Buffer.alloc(48, 7);
 const rvk = Buffer.alloc(32, 1);
@@ -65,12 +66,16 @@ describe("handshake codecs", () => {
     expect(decodeHandshakeAnswer(pack({ handshake: "answer", type: "ADMIN", client_api_version: [2, 5] })).kind).toBe("bad_answer");
   });
 
-  it("extracts the returned challenge for 2.5+ (signed_answer map) and for 2.0–2.4 (raw)", () => {
-    expect(returnedChallenge({ major: 2, revision: 5 }, encodeSignedAnswer(challenge))).toStrictEqual({ kind: "ok", challenge });
-    expect(returnedChallenge({ major: 3, revision: 4 }, encodeSignedAnswer(challenge)).kind).toBe("ok");
-    expect(returnedChallenge({ major: 2, revision: 4 }, challenge)).toStrictEqual({ kind: "ok", challenge });
-    expect(returnedChallenge({ major: 2, revision: 5 }, challenge).kind).toBe("bad_answer");
-    expect(returnedChallenge({ major: 2, revision: 5 }, pack({ type: "other", answer: challenge })).kind).toBe("bad_answer");
+  it("signed answers in both forms (signed_answer map, raw challenge) pass the domain check; other payloads do not", () => {
+    const key = randomEd25519();
+    const signed = (payload: Buffer) => Buffer.concat([ed25519Sign(key.signingKey, payload), payload]);
+    expect(unpackWire(encodeSignedAnswer(challenge))).toStrictEqual({ type: "signed_answer", answer: challenge });
+    expect(isValidSignedChallenge(key.verifyKey, signed(encodeSignedAnswer(challenge)), challenge)).toBe(true);
+    expect(isValidSignedChallenge(key.verifyKey, signed(challenge), challenge)).toBe(true);
+    expect(isValidSignedChallenge(key.verifyKey, signed(pack({ type: "other", answer: challenge })), challenge)).toBe(false);
+    expect(isValidSignedChallenge(key.verifyKey, signed(encodeSignedAnswer(Buffer.alloc(48, 8))), challenge)).toBe(false);
+    expect(isValidSignedChallenge(randomEd25519().verifyKey, signed(encodeSignedAnswer(challenge)), challenge)).toBe(false);
+    expect(isValidSignedChallenge(key.verifyKey, ed25519Sign(key.signingKey, Buffer.alloc(0)), challenge)).toBe(false);
   });
 
   it("encodes results: ok without help, failures with help", () => {

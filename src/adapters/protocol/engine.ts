@@ -115,8 +115,9 @@ export const createWireEngine = (app: Application): WireEngine => {
     async anonymous(organizationId, frame): Promise<AnonymousStep> {
       const decoded = decodeRequest("anonymous", frame);
       if (decoded.kind === "invalid_msg_format" || decoded.kind === "unknown_command") return { ok: false, httpStatus: 415 };
-      const found = await app.getOrganization(organizationId);
-      if (found.kind === "not_found" && decoded.kind === "ok" && decoded.cmd !== "organization_bootstrap") return { ok: false, httpStatus: 404 };
+      // Only spontaneous bootstrap lets a request for an unknown organization past the precheck, and only for bootstrapping.
+      const mayBeUnknown = app.config.spontaneousOrganizationBootstrap && decoded.kind === "ok" && decoded.cmd !== "organization_bootstrap";
+      if (mayBeUnknown && (await app.getOrganization(organizationId)).kind === "not_found") return { ok: false, httpStatus: 404 };
       const session = { kind: "anonymous", organizationId, apiVersion: SUPPORTED_API_VERSIONS[1]! } as const;
       const step = await dispatch("anonymous", { app, session, signal: new AbortController().signal, closeConnection: () => {} }, decoded);
       if (!step || "close" in step || step.status === "unknown_command") return { ok: false, httpStatus: 415 };

@@ -41,7 +41,8 @@ export type HandshakeChallenge = t.TypeOf<typeof HandshakeChallengeC>;
 /**
  * Client → server, `type: "AUTHENTICATED"`: the device `device_id` of `organization_id`, the root verify
  * key it trusts (`rvk`, 32 bytes) and `answer`, the device's Ed25519-signed answer to the challenge
- * (64-byte signature followed by the signed payload, see {@link returnedChallenge}).
+ * (64-byte signature followed by the signed payload: the raw challenge for API 2.0–2.4, a packed
+ * {@link SignedAnswerC} from 2.5 on; the domain's `isValidSignedChallenge` checks it).
  */
 export const AuthenticatedAnswerC = struct("AuthenticatedAnswer", {
   handshake: t.literal("answer"),
@@ -104,27 +105,6 @@ export const decodeHandshakeAnswer = (bytes: Uint8Array): DecodeHandshakeAnswerR
 export const SignedAnswerC = struct("SignedAnswer", { type: t.literal("signed_answer"), answer: fixedBytes("Challenge", CHALLENGE_SIZE) });
 /** The decoded value of {@link SignedAnswerC}. */
 export type SignedAnswer = t.TypeOf<typeof SignedAnswerC>;
-
-/**
- * The challenge bytes a client returned, from the payload of its `answer` once the Ed25519 signature
- * has been verified and stripped: for API 2.0 to 2.4 the payload is the raw challenge, from 2.5 on
- * (and in 3.x) it is a packed {@link SignedAnswerC}. Never throws.
- */
-export const returnedChallenge = (
-  clientApiVersion: ApiVersion,
-  signedPayload: Uint8Array,
-): { kind: "ok"; challenge: Uint8Array } | { kind: "bad_answer"; reason: string } => {
-  if (clientApiVersion.major === 2 && clientApiVersion.revision < 5) return { kind: "ok", challenge: signedPayload };
-  let raw: unknown;
-  try {
-    raw = unpackWire(signedPayload);
-  } catch {
-    return { kind: "bad_answer", reason: "signed answer is not msgpack" };
-  }
-  const decoded = SignedAnswerC.decode(raw);
-  if (decoded._tag === "Left") return { kind: "bad_answer", reason: describeErrors(decoded.left) };
-  return { kind: "ok", challenge: decoded.right.answer };
-};
 
 /** Packs a {@link SignedAnswerC} payload (what a ≥ 2.5 client signs). */
 export const encodeSignedAnswer = (challenge: Uint8Array): Buffer => pack(SignedAnswerC.encode({ type: "signed_answer", answer: challenge }));

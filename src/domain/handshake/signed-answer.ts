@@ -1,9 +1,8 @@
-import { verifyEd25519 } from "../crypto.js";
+import { openEd25519Signed } from "../crypto.js";
 import { unpack } from "../serialization/msgpack.js";
 
 /** Length of the random challenge sent by the server, in bytes. */
 export const CHALLENGE_SIZE = 48;
-const SIGNATURE_SIZE = 64;
 
 /**
  * Checks the `answer` of an AUTHENTICATED handshake: an Ed25519 signed message
@@ -13,10 +12,8 @@ const SIGNATURE_SIZE = 64;
  * Source: Parsec v2.16.3 `ServerHandshake.build_result_req`.
  */
 export const isValidSignedChallenge = (verifyKey: Uint8Array, answer: Uint8Array, challenge: Uint8Array): boolean => {
-  if (answer.length <= SIGNATURE_SIZE) return false;
-  const signature = answer.subarray(0, SIGNATURE_SIZE);
-  const payload = answer.subarray(SIGNATURE_SIZE);
-  if (!verifyEd25519(verifyKey, payload, signature)) return false;
+  const payload = openEd25519Signed(verifyKey, answer);
+  if (payload === null || payload.length === 0) return false;
   if (Buffer.compare(payload, challenge) === 0) return true;
   let decoded: unknown;
   try {
