@@ -4,6 +4,7 @@ import SummaryReporter from "./test/support/summary-reporter.js";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    globalSetup: ["./test/support/postgres-global-setup.ts"],
     testTimeout: 20_000,
     hookTimeout: 60_000,
     pool: "forks",
