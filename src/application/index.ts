@@ -10,11 +10,11 @@ import { realmUseCases } from "./realm/index.js";
 import { vlobUseCases } from "./vlob/index.js";
 import { blockUseCases } from "./block/index.js";
 import { eventUseCases } from "./events/index.js";
-import { admitInvited, authenticateDevice } from "./session/handshake.js";
+import { admitInvited, authenticateDevice, checkSessionValidity } from "./session/handshake.js";
 
 export type { ApplicationConfig, ApplicationDeps } from "./deps.js";
 export type * from "./session/session.js";
-export type { HandshakeFailure, AuthenticatedAnswer, InvitedAnswer } from "./session/handshake.js";
+export type { HandshakeFailure, AuthenticatedAnswer, InvitedAnswer, SessionValidity } from "./session/handshake.js";
 export type { CreateOrganizationInput, CreateOrganizationOutcome } from "./organization/administration.js";
 export type { BootstrapOrganizationInput, BootstrapOrganizationOutcome } from "./organization/bootstrap.js";
 
@@ -33,6 +33,7 @@ export const createApplication = (deps: ApplicationDeps) => ({
   bootstrapOrganization: bootstrapOrganization(deps),
   authenticateDevice: authenticateDevice(deps),
   admitInvited: admitInvited(deps),
+  checkSessionValidity: checkSessionValidity(deps),
   ping: ping(deps),
   ...userUseCases(deps),
   ...inviteUseCases(deps),

@@ -1,9 +1,14 @@
 import type { Logger } from "pino";
 import { createApplication, type Application } from "../application/index.js";
-import type { EmailSender } from "../application/ports/index.js";
+import { randomUUID } from "node:crypto";
+import type { ApplicationDeps } from "../application/index.js";
+import type { BlockStore, EmailSender, EventBus } from "../application/ports/index.js";
 import { DEFAULT_ORGANIZATION_SETTINGS } from "../domain/organization/index.js";
 import { MockedEmailSender, SmtpEmailSender, type SmtpSecurity } from "../adapters/email/index.js";
 import { MemoryBlockStore } from "../adapters/blockstore/memory/index.js";
+import { PostgresBlockStore } from "../adapters/blockstore/postgres/index.js";
+import { PostgresEventBus } from "../adapters/events/postgres/index.js";
+import { checkSchema, connectDatabase, createParsecPool, createPostgresPersistence } from "../adapters/persistence/postgres/index.js";
 import { MemoryEventBus } from "../adapters/events/memory/index.js";
 import { createMemoryPersistence } from "../adapters/persistence/memory/index.js";
 import { createWireEngine } from "../adapters/protocol/engine.js";
@@ -54,28 +59,106 @@ export const buildEmailSender = async (settings: EmailSettings, logger: Logger):
   return mocked;
 };
 
+/** The storage adapters the settings name, with how to release them. */
+interface Storage {
+  readonly persistence: Pick<ApplicationDeps, "uow" | "organizations" | "users" | "invitations" | "messages" | "realms" | "vlobs" | "blocks">;
+  readonly events: EventBus;
+  readonly blockStore: BlockStore;
+  /** Releases connections and timers (after the transport stopped). */
+  close(): Promise<void>;
+}
+
+const memoryStorage = (clock: SystemClock, logger: Logger): Storage => {
+  logger.warn("--db=MOCKED: every organization, user and vlob is kept in memory and lost when the server stops");
+  return {
+    persistence: createMemoryPersistence(() => clock.now()),
+    events: new MemoryEventBus((err, event) => logger.error({ err, event: event.type }, "Event subscriber failed")),
+    blockStore: new MemoryBlockStore(),
+    close: async () => {},
+  };
+};
+
 /**
- * The composition root: builds the adapters the settings name, hands them to the application,
- * and starts the uWebSockets.js transport.
- * @throws UnsupportedSettingError for a PostgreSQL database or a non-memory blockstore (not available yet).
+ * PostgreSQL storage: refuses (UnsupportedSettingError, exit 2) a database whose schema is not exactly this build's
+ * migrations; connects the pool, the process registry (claimer presence) and the LISTEN/NOTIFY event bus.
+ * @throws DatabaseUnreachableError when the database cannot be reached.
+ */
+const postgresStorage = async (
+  db: Extract<BackendSettings["db"], { type: "POSTGRESQL" }>,
+  blockstore: BlockStoreSettings,
+  clock: SystemClock,
+  logger: Logger,
+): Promise<Storage> => {
+  const probe = await connectDatabase(db.url);
+  try {
+    const schema = await checkSchema(probe);
+    if (!schema.ok) throw new UnsupportedSettingError(`--db: ${schema.error}`);
+  } finally {
+    await probe.end().catch(() => {});
+  }
+  const processId = randomUUID();
+  const pool = await createParsecPool(db.url, { minConnections: db.minConnections, maxConnections: db.maxConnections });
+  const persistence = createPostgresPersistence(pool, {
+    processId,
+    now: () => clock.now(),
+    events: {
+      retried: (info) => logger.warn(info, "Transaction retried after a deadlock or serialization failure"),
+      callbackFailed: (err) => logger.error({ err }, "Commit callback failed"),
+    },
+  });
+  const events = new PostgresEventBus({
+    listenUrl: db.url,
+    executorOf: (tx) => persistence.uow.executorOf(tx),
+    processId,
+    onError: (message, context) => logger.error(context, message),
+  });
+  try {
+    await persistence.processes.start();
+    await events.start();
+  } catch (err) {
+    await events.close().catch(() => {});
+    await pool.end().catch(() => {});
+    throw err;
+  }
+  logger.info({ process_id: processId }, "Connected to PostgreSQL");
+  return {
+    persistence,
+    events,
+    blockStore: blockstore.type === "POSTGRESQL" ? new PostgresBlockStore(pool) : new MemoryBlockStore(),
+    close: async () => {
+      await events.close().catch((err: unknown) => logger.error({ err }, "Event bus close failed"));
+      await persistence.processes.stop().catch((err: unknown) => logger.error({ err }, "Process deregistration failed"));
+      await pool.end().catch((err: unknown) => logger.error({ err }, "Pool close failed"));
+    },
+  };
+};
+
+/**
+ * The composition root: builds the adapters the settings name (memory or PostgreSQL persistence and events, memory
+ * or PostgreSQL block store), hands them to the application, and starts the uWebSockets.js transport.
+ * @throws UnsupportedSettingError for an S3, Swift or RAID blockstore (not available yet), a POSTGRESQL blockstore
+ *   without a PostgreSQL database, or a database whose schema does not match this build's migrations.
+ * @throws DatabaseUnreachableError when the PostgreSQL database cannot be reached at start-up.
  */
 export const startBackend = async (settings: BackendSettings, deps: { logger: Logger }): Promise<RunningBackend> => {
-  if (settings.db.type !== "MOCKED")
-    throw new UnsupportedSettingError("--db: PostgreSQL is not yet supported by this server build; use --db=MOCKED");
-  if (settings.blockstore.type !== "MOCKED")
+  if (settings.blockstore.type !== "MOCKED" && settings.blockstore.type !== "POSTGRESQL")
     throw new UnsupportedSettingError(
-      `--blockstore: ${describeBlockStore(settings.blockstore)} is not yet supported by this server build; use --blockstore=MOCKED`,
+      `--blockstore: ${describeBlockStore(settings.blockstore)} is not yet supported by this server build; use --blockstore=MOCKED or POSTGRESQL`,
     );
+  if (settings.blockstore.type === "POSTGRESQL" && settings.db.type !== "POSTGRESQL")
+    throw new UnsupportedSettingError("--blockstore=POSTGRESQL stores blocks in the --db database: it needs --db=postgresql://…");
 
-  const email = await buildEmailSender(settings.email, deps.logger);
   const clock = new SystemClock();
-  const persistence = createMemoryPersistence(() => clock.now());
-  const events = new MemoryEventBus((err, event) => deps.logger.error({ err, event: event.type }, "Event listener failed"));
+  const storage = settings.db.type === "POSTGRESQL" ? await postgresStorage(settings.db, settings.blockstore, clock, deps.logger) : memoryStorage(clock, deps.logger);
+  const email = await buildEmailSender(settings.email, deps.logger).catch(async (err: unknown) => {
+    await storage.close();
+    throw err;
+  });
   const application = createApplication({
-    ...persistence,
-    blockStore: new MemoryBlockStore(),
+    ...storage.persistence,
+    blockStore: storage.blockStore,
     errors: { error: (message, context) => deps.logger.error(context, message) },
-    events,
+    events: storage.events,
     clock,
     random: new CryptoRandom(),
     config: {
@@ -98,6 +181,7 @@ export const startBackend = async (settings: BackendSettings, deps: { logger: Lo
     deps.logger,
   ).catch(async (err: unknown) => {
     await disposeEmail();
+    await storage.close();
     throw err;
   });
   return {
@@ -106,6 +190,7 @@ export const startBackend = async (settings: BackendSettings, deps: { logger: Lo
     stop: async () => {
       await server.stop();
       await disposeEmail();
+      await storage.close();
     },
   };
 };

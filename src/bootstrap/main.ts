@@ -85,6 +85,11 @@ async function runBackend(settings: BackendSettings): Promise<number> {
       process.stderr.write(`Error: ${error.message}\n`);
       return 2;
     }
+    if (error instanceof Error && error.name === "DatabaseUnreachableError") {
+      if (settings.log.file !== null) logger.fatal(error.message);
+      process.stderr.write(`Error: ${error.message}\n`);
+      return 1;
+    }
     if (error instanceof Error && error.name === "ListenError") {
       logger.fatal(error.message);
       return 1;

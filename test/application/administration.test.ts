@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { DEFAULT_ORGANIZATION_SETTINGS } from "../../src/domain/organization/index.js";
 import type { Device, User } from "../../src/domain/user/index.js";
 import {
+  authenticatedAnswer,
   bootstrapMaterial,
   bootstrapOrganization,
   buildTestApp,
@@ -126,7 +127,49 @@ describe("createOrganization", () => {
     const before = await t.app.getOrganization(COOL);
     expect(await t.app.createOrganization({ organizationId: COOL })).toEqual({ kind: "already_exists" });
     expect(await t.app.createOrganization({ organizationId: COOL, bootstrapToken: org.bootstrapToken })).toEqual({ kind: "already_exists" });
+    expect(await t.app.createOrganization({ organizationId: COOL, bootstrapToken: "", activeUsersLimit: 1, userProfileOutsiderAllowed: false })).toEqual({
+      kind: "already_exists",
+    });
     expect(await t.app.getOrganization(COOL)).toEqual(before);
+    expect([...t.persistence.store.organizations.get(COOL)!.users.keys()]).toEqual([org.userId]);
+    expect((await t.app.authenticateDevice(authenticatedAnswer(org))).kind).toBe("ok");
+  });
+
+  it("re-creating with an explicit token on a non-bootstrapped organization: that token bootstraps, the previous one no longer does", async () => {
+    const t = buildTestApp();
+    const first = await t.app.createOrganization({ organizationId: COOL });
+    if (first.kind !== "ok") throw new Error("create failed");
+    expect(await t.app.createOrganization({ organizationId: COOL, bootstrapToken: "chosen" })).toEqual({ kind: "ok", bootstrapToken: "chosen" });
+    const material = bootstrapMaterial(t.clock.now());
+    const bootstrap = (bootstrapToken: string) => t.app.bootstrapOrganization({ organizationId: COOL, bootstrapToken, ...material.request });
+    expect(await bootstrap(first.bootstrapToken)).toEqual({ kind: "not_found" });
+    expect(await bootstrap("chosen")).toEqual({ kind: "ok" });
+    expect(await t.app.createOrganization({ organizationId: COOL })).toEqual({ kind: "already_exists" });
+  });
+
+  it("a re-creation racing a bootstrap: either the bootstrap wins (already_exists) or the re-creation does (the old token is refused)", async () => {
+    for (const createFirst of [false, true]) {
+      const t = buildTestApp();
+      const created = await t.app.createOrganization({ organizationId: COOL });
+      if (created.kind !== "ok") throw new Error("create failed");
+      const material = bootstrapMaterial(t.clock.now());
+      const bootstrap = () => t.app.bootstrapOrganization({ organizationId: COOL, bootstrapToken: created.bootstrapToken, ...material.request });
+      const recreate = () => t.app.createOrganization({ organizationId: COOL });
+      const [bootstrapped, recreated] = createFirst
+        ? await Promise.all([recreate(), bootstrap()]).then(([r, b]) => [b, r] as const)
+        : await Promise.all([bootstrap(), recreate()]);
+      const got = await t.app.getOrganization(COOL);
+      if (got.kind !== "ok") throw new Error("organization gone");
+      if (bootstrapped.kind === "ok") {
+        expect(recreated).toEqual({ kind: "already_exists" });
+        expect(got.organization).toMatchObject({ rootVerifyKey: material.rootKey.verifyKey, bootstrapToken: created.bootstrapToken });
+      } else {
+        expect(bootstrapped).toEqual({ kind: "not_found" });
+        if (recreated.kind !== "ok") throw new Error(`re-creation: ${recreated.kind}`);
+        expect(got.organization).toMatchObject({ rootVerifyKey: null, bootstrapToken: recreated.bootstrapToken });
+        expect(await t.app.bootstrapOrganization({ organizationId: COOL, bootstrapToken: recreated.bootstrapToken, ...material.request })).toEqual({ kind: "ok" });
+      }
+    }
   });
 });
 

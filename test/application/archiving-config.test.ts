@@ -3,6 +3,7 @@ import type { RealmID } from "../../src/domain/ids.js";
 import { RealmID as RealmIDs } from "../../src/domain/ids.js";
 import { realmHandlers } from "../../src/adapters/protocol/handlers/realm.js";
 import { authenticate, bootstrapOrganization, buildTestApp } from "../support/app.js";
+import { storeRealm } from "../support/world.js";
 
 const realmId = (hex: string): RealmID => {
   const parsed = RealmIDs.parse(hex);
@@ -19,11 +20,9 @@ describe("archiving_config", () => {
     const left = realmId("000000000000000000000000000000a2");
     const others = realmId("000000000000000000000000000000a3");
     const grant = (userId: string, role: "OWNER" | null) => ({ userId: userId as never, role, certificate: Buffer.from("c"), grantedBy: alice.deviceId, grantedOn: t.clock.now() });
-    await t.deps.uow.run(alice.organizationId, async (tx) => {
-      await t.deps.realms.save(tx, alice.organizationId, { id: mine, createdOn: t.clock.now(), encryptionRevision: 1, maintenance: null, grants: [grant(alice.userId, "OWNER")] });
-      await t.deps.realms.save(tx, alice.organizationId, { id: left, createdOn: t.clock.now(), encryptionRevision: 1, maintenance: null, grants: [grant(alice.userId, "OWNER"), grant(alice.userId, null)] });
-      await t.deps.realms.save(tx, alice.organizationId, { id: others, createdOn: t.clock.now(), encryptionRevision: 1, maintenance: null, grants: [grant("zoe", "OWNER")] });
-    });
+    await storeRealm(t, alice.organizationId, { id: mine, createdOn: t.clock.now(), encryptionRevision: 1, maintenance: null, grants: [grant(alice.userId, "OWNER")] });
+    await storeRealm(t, alice.organizationId, { id: left, createdOn: t.clock.now(), encryptionRevision: 1, maintenance: null, grants: [grant(alice.userId, "OWNER"), grant(alice.userId, null)] });
+    await storeRealm(t, alice.organizationId, { id: others, createdOn: t.clock.now(), encryptionRevision: 1, maintenance: null, grants: [grant("zoe", "OWNER")] });
     expect(await t.app.archivingConfig(alice)).toEqual({ kind: "ok", statuses: [{ realmId: mine, configuration: { type: "AVAILABLE" } }] });
     const reply = await realmHandlers.archiving_config({ app: t.app, session: alice, signal: new AbortController().signal, closeConnection: () => {} });
     expect(reply).toEqual({ status: "ok", archiving_config: [{ realm_id: mine, configuration: { type: "AVAILABLE" }, configured_on: null, configured_by: null }] });

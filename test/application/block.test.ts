@@ -50,14 +50,15 @@ describe("createBlock (block_create)", () => {
     const t = await setup();
     expect(await create(t, alice)).toEqual({ kind: "ok" });
     expect(await t.deps.blockStore.read(ORG, blockId)).toEqual(DATA);
-    expect(await t.deps.blocks.get(ORG, blockId)).toEqual({ id: blockId, realmId, size: DATA.length, author: alice.deviceId, createdOn: t.clock.now() });
+    expect(await t.deps.blocks.exists(ORG, blockId)).toBe(true);
+    expect((await t.deps.blocks.getForRead(ORG, blockId, alice.userId))?.meta).toEqual({ id: blockId, realmId, size: DATA.length, author: alice.deviceId, createdOn: t.clock.now() });
     expect(await t.app.readBlock(alice, blockId)).toEqual({ kind: "ok", block: DATA });
   });
 
   it("answers not_found when the realm does not exist", async () => {
     const t = buildTestApp();
     expect(await create(t, alice)).toEqual({ kind: "not_found" });
-    expect(await t.deps.blocks.get(ORG, blockId)).toBeNull();
+    expect(await t.deps.blocks.exists(ORG, blockId)).toBe(false);
   });
 
   it("needs CONTRIBUTOR or above: not_allowed for non-members, READERs and removed members", async () => {
@@ -105,7 +106,7 @@ describe("createBlock (block_create)", () => {
   it("answers timeout on a block store failure and records no metadata", async () => {
     const t = await setup({ blockStore: failingStore });
     expect(await create(t, alice)).toEqual({ kind: "timeout" });
-    expect(await t.deps.blocks.get(ORG, blockId)).toBeNull();
+    expect(await t.deps.blocks.exists(ORG, blockId)).toBe(false);
     expect(await t.deps.blocks.dataSize(ORG, t.clock.now())).toBe(0);
   });
 
@@ -135,7 +136,7 @@ describe("createBlock (block_create)", () => {
     };
     t = await setup({ blockStore: store }, [["bob", "CONTRIBUTOR"]]);
     expect(await create(t, bob)).toEqual({ kind: "not_allowed" });
-    expect(await t.deps.blocks.get(ORG, blockId)).toBeNull();
+    expect(await t.deps.blocks.exists(ORG, blockId)).toBe(false);
   });
 });
 
@@ -214,6 +215,6 @@ describe("block sizes (MemoryBlockRepository)", () => {
         throw new Error("abort");
       }),
     ).rejects.toThrow("abort");
-    expect(await t.deps.blocks.get(ORG, blockId)).toBeNull();
+    expect(await t.deps.blocks.exists(ORG, blockId)).toBe(false);
   });
 });

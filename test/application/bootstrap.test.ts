@@ -9,6 +9,7 @@ import {
   buildTestApp,
   deviceId,
   orgId,
+  storedDevice,
   userId,
   type BootstrapIdentity,
   type BootstrapMaterial,
@@ -65,7 +66,7 @@ describe("organization_bootstrap: ok", () => {
       sequesterAuthority: null,
       sequesterServicesCertificates: null,
     });
-    const found = await t.deps.users.getUserWithDevice(COOL, material.deviceId);
+    const found = await storedDevice(t, COOL, material.deviceId);
     expect(found).toEqual({
       user: {
         userId: material.userId,
@@ -372,30 +373,49 @@ describe("organization_bootstrap: concurrency and atomicity", () => {
     expect([...data.devices.keys()]).toEqual([winner.deviceId]);
   });
 
-  it("rolls back the first user when recording the root key fails", async () => {
+  it("two concurrent bootstraps of one organization, same or different certificates: exactly one ok", async () => {
+    for (const same of [true, false]) {
+      const { t, request, token } = await setup();
+      const other = same ? request : { organizationId: COOL, bootstrapToken: token, ...bootstrapMaterial(t.clock.now(), { userId: "bob" }).request };
+      const outcomes = await Promise.all([t.app.bootstrapOrganization(request), t.app.bootstrapOrganization(other)]);
+      expect(outcomes.map((o) => o.kind).sort()).toEqual(["already_bootstrapped", "ok"]);
+      expect(t.persistence.store.organizations.get(COOL)!.users.size).toBe(1);
+    }
+  });
+
+  /** An app whose user repository's `create` runs, then fails (`afterWrite`) or fails at once, while `failing` holds. */
+  const failingUserCreation = (afterWrite: boolean) => {
+    const state = { failing: true };
     const t = buildTestApp({
       overrides: (deps) => ({
-        organizations: {
-          ...deps.organizations,
-          get: deps.organizations.get.bind(deps.organizations),
-          list: deps.organizations.list.bind(deps.organizations),
-          stats: deps.organizations.stats.bind(deps.organizations),
-          save: async (tx, organization) => {
-            if (organization.rootVerifyKey !== null) throw new Error("disk full");
-            return deps.organizations.save(tx, organization);
+        users: Object.assign(Object.create(deps.users) as typeof deps.users, {
+          create: async (...args: Parameters<typeof deps.users.create>) => {
+            if (!state.failing) return deps.users.create(...args);
+            if (afterWrite) await deps.users.create(...args);
+            throw new Error("disk full");
           },
-        },
+        }),
       }),
     });
-    const created = await t.app.createOrganization({ organizationId: COOL });
-    if (created.kind !== "ok") throw new Error("create failed");
-    const material = bootstrapMaterial(t.clock.now());
-    await expect(t.app.bootstrapOrganization({ organizationId: COOL, bootstrapToken: created.bootstrapToken, ...material.request })).rejects.toThrow(
-      "disk full",
-    );
-    expect(await t.deps.users.getUserWithDevice(COOL, material.deviceId)).toBeNull();
-    await expectNotBootstrapped(t);
-  });
+    return { t, state };
+  };
+
+  for (const afterWrite of [false, true])
+    it(`rolls the recorded bootstrap back when creating the first user fails${afterWrite ? " after writing it" : ""}; the token still works`, async () => {
+      const { t, state } = failingUserCreation(afterWrite);
+      const created = await t.app.createOrganization({ organizationId: COOL });
+      if (created.kind !== "ok") throw new Error("create failed");
+      const material = bootstrapMaterial(t.clock.now());
+      const request = { organizationId: COOL, bootstrapToken: created.bootstrapToken, ...material.request };
+      await expect(t.app.bootstrapOrganization(request)).rejects.toThrow("disk full");
+      expect(await storedDevice(t, COOL, material.deviceId)).toBeNull();
+      await expectNotBootstrapped(t);
+      const got = await t.app.getOrganization(COOL);
+      expect(got.kind === "ok" && got.organization.bootstrappedOn).toBeNull();
+      state.failing = false;
+      expect(await t.app.bootstrapOrganization(request)).toEqual({ kind: "ok" });
+      expect(await storedDevice(t, COOL, material.deviceId)).not.toBeNull();
+    });
 });
 
 describe.skipIf(!fixtures)("organization_bootstrap with Parsec's fixture keys", () => {

@@ -75,7 +75,7 @@ describe("the command loop on arbitrary well-formed-looking requests", () => {
           const controller = new AbortController();
           const timer = setTimeout(() => controller.abort(), 20);
           try {
-            const step = await engine.command(alice.session, pack({ ...fields, cmd }), false, controller.signal, () => {});
+            const step = await engine.command(alice.session, pack({ ...fields, cmd }), false, { newRequest: controller.signal, closed: controller.signal }, () => {});
             if (step === null) expect(controller.signal.aborted).toBe(true);
             else if ("frame" in step) expect(typeof step.status).toBe("string");
           } finally {

@@ -4,7 +4,9 @@ import { EventQueueOverflowError, eventHandlers } from "../../src/adapters/proto
 import { decodeReply, encodeTypedReply } from "../../src/adapters/protocol/registry.js";
 import type { BackendEvent } from "../../src/application/ports/index.js";
 import { InvitationToken, RealmID, VlobID } from "../../src/domain/ids.js";
-import { deviceId } from "../support/app.js";
+import { pack } from "../../src/domain/serialization/msgpack.js";
+import { authenticate, bootstrapOrganization, buildTestApp, deviceId } from "../support/app.js";
+import { ObservedEventBus } from "../support/event-bus.js";
 import { handlerContext, parsed, setupRealmOwner } from "../support/world.js";
 
 const realmId = parsed(RealmID.parse("0000000000000000000000000000000a"));
@@ -37,7 +39,8 @@ describe("events handlers (outcome → reply)", () => {
       { type: "realm.maintenance_started", organizationId, author: bob, realmId, encryptionRevision: 2 },
       { type: "realm.maintenance_finished", organizationId, author: bob, realmId, encryptionRevision: 2 },
     ];
-    for (const event of events) t.deps.events.publish(event);
+    for (const event of events) await t.deps.events.publishNow(event);
+    await t.events.idle();
     const replies = [];
     for (let i = 0; i <= events.length; i++) replies.push(await eventHandlers.events_listen(ctx(t, alice), { cmd: "events_listen", wait: false }));
     expect(replies).toEqual([
@@ -66,13 +69,38 @@ describe("events handlers (outcome → reply)", () => {
   it("closes the connection (1008) at once when the subscription overflows, and throws on a later listen", async () => {
     const { t, alice } = await setup();
     const closes: [number, string][] = [];
+    const ping = (value: string) => t.deps.events.publishNow({ type: "pinged", organizationId: alice.organizationId, author: deviceId("bob@dev1"), ping: value });
     await eventHandlers.events_subscribe({ ...ctx(t, alice), closeConnection: (code, reason) => void closes.push([code, reason]) }, { cmd: "events_subscribe" });
-    for (let i = 0; i < 100; i++) t.deps.events.publish({ type: "pinged", organizationId: alice.organizationId, author: deviceId("bob@dev1"), ping: `${i}` });
+    for (let i = 0; i < 100; i++) await ping(`${i}`);
+    await t.events.idle();
     expect(closes).toEqual([]);
-    t.deps.events.publish({ type: "pinged", organizationId: alice.organizationId, author: deviceId("bob@dev1"), ping: "one too many" });
+    await ping("one too many");
+    expect(closes).toEqual([]);
+    await t.events.idle();
     expect(closes).toEqual([[1008, "Too many pending events"]]);
-    for (let i = 0; i <= 100; i++) t.deps.events.publish({ type: "pinged", organizationId: alice.organizationId, author: deviceId("bob@dev1"), ping: `${i}` });
-    await expect(eventHandlers.events_listen(ctx(t, alice), { cmd: "events_listen", wait: false })).rejects.toThrow(EventQueueOverflowError);
+    for (let i = 0; i <= 100; i++) await ping(`${i}`);
+    await t.events.idle();
+    expect(closes).toHaveLength(1);
+    const listened = eventHandlers.events_listen(ctx(t, alice), { cmd: "events_listen", wait: false });
+    await expect(listened).rejects.toThrow(EventQueueOverflowError);
+    await expect(listened).rejects.toMatchObject({ code: 1008, reason: "Too many pending events" });
+  });
+
+  it("closes the connection (1013) at once when the bus reports a gap, and throws on a later listen", async () => {
+    let bus!: ObservedEventBus;
+    const t = buildTestApp({ overrides: (deps) => ({ events: (bus = new ObservedEventBus(deps.events)) }) });
+    const alice = await authenticate(t, await bootstrapOrganization(t));
+    const closes: [number, string][] = [];
+    await eventHandlers.events_subscribe({ ...ctx(t, alice), closeConnection: (code, reason) => void closes.push([code, reason]) }, { cmd: "events_subscribe" });
+    const waiting = eventHandlers.events_listen(ctx(t, alice), { cmd: "events_listen", wait: true });
+    bus.gap(alice.organizationId);
+    expect(closes).toEqual([[1013, "Events may have been lost, please reconnect"]]);
+    await expect(waiting).rejects.toMatchObject({ name: "EventQueueOverflowError", code: 1013, reason: "Events may have been lost, please reconnect" });
+    await expect(eventHandlers.events_listen(ctx(t, alice), { cmd: "events_listen", wait: false })).rejects.toMatchObject({ code: 1013 });
+    const engine = createWireEngine(t.app);
+    const never = () => new AbortController().signal;
+    const step = await engine.command(alice, pack({ cmd: "events_listen", wait: false }), false, { newRequest: never(), closed: never() }, () => {});
+    expect(step).toEqual({ close: { code: 1013, reason: "Events may have been lost, please reconnect" }, cmd: "events_listen" });
   });
 
   it("the wire engine releases the subscription when the session closes", async () => {
@@ -81,7 +109,8 @@ describe("events handlers (outcome → reply)", () => {
     await t.app.subscribeEvents(alice);
     const waiting = t.app.listenEvents(alice, true, new AbortController().signal);
     await engine.sessionClosed(alice);
-    t.deps.events.publish({ type: "pinged", organizationId: alice.organizationId, author: deviceId("bob@dev1"), ping: "late" });
+    await t.deps.events.publishNow({ type: "pinged", organizationId: alice.organizationId, author: deviceId("bob@dev1"), ping: "late" });
+    await t.events.idle();
     expect(await waiting).toEqual({ kind: "cancelled" });
     expect(await t.app.listenEvents(alice, false, new AbortController().signal)).toEqual({ kind: "no_events" });
   });

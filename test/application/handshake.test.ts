@@ -59,6 +59,7 @@ describe("authenticateDevice: ok", () => {
         deviceLabel: org.deviceLabel,
         verifyKey: org.deviceKey.verifyKey,
         publicKey: org.userPublicKey,
+        sequesterAuthorityCertificate: null,
         apiVersion: { major: 2, revision: 10 },
         clientApiVersion: { major: 2, revision: 5 },
       },
@@ -240,10 +241,24 @@ describe("admitInvited", () => {
         kind: "invited",
         organizationId: org.organizationId,
         invitation,
+        connectionId: expect.stringMatching(/^[0-9a-f]{24}$/),
         apiVersion: { major: 3, revision: 4 },
         clientApiVersion: { major: 3, revision: 1 },
       },
     });
+  });
+
+  it("gives every admitted connection its own connection id, even for one invitation", async () => {
+    const { t, org, invitation } = await invitedSetup();
+    const admit = () =>
+      t.app.admitInvited({ organizationId: org.organizationId, invitationType: "USER", token: invitation.token, clientApiVersion: { major: 2, revision: 5 } });
+    const ids = new Set<string>();
+    for (let i = 0; i < 5; i++) {
+      const outcome = await admit();
+      if (outcome.kind !== "ok") throw new Error(outcome.kind);
+      ids.add(outcome.session.connectionId);
+    }
+    expect(ids.size).toBe(5);
   });
 
   it("ok for a DEVICE invitation", async () => {
@@ -337,5 +352,67 @@ describe("admitInvited", () => {
     expect(
       await t.app.admitInvited({ organizationId: org.organizationId, invitationType: "USER", token: invitation.token, clientApiVersion: v }),
     ).toEqual(incompatible(v));
+  });
+});
+
+describe("checkSessionValidity", () => {
+  const admit = async (t: TestApp, org: BootstrappedOrganization, token: InvitationToken) => {
+    const outcome = await t.app.admitInvited({ organizationId: org.organizationId, invitationType: "DEVICE", token, clientApiVersion: { major: 2, revision: 5 } });
+    if (outcome.kind !== "ok") throw new Error(outcome.kind);
+    return outcome.session;
+  };
+  const login = async (t: TestApp, org: BootstrappedOrganization) => {
+    const outcome = await t.app.authenticateDevice(answer(org));
+    if (outcome.kind !== "ok") throw new Error(outcome.kind);
+    return outcome.session;
+  };
+
+  it("valid: an authenticated session whose organization and user are fine", async () => {
+    const { t, org } = await setup();
+    expect(await t.app.checkSessionValidity(await login(t, org))).toBe("valid");
+  });
+
+  it("revoked: the user was revoked at or before now; a revocation dated later is not yet one", async () => {
+    const { t, org } = await setup();
+    const session = await login(t, org);
+    revokeUserInStore(t, org.organizationId, org.userId, t.clock.now().addSeconds(10));
+    expect(await t.app.checkSessionValidity(session)).toBe("valid");
+    t.clock.advance(10);
+    expect(await t.app.checkSessionValidity(session)).toBe("revoked");
+  });
+
+  it("organization_expired: the organization expired (checked before the revocation), or is gone", async () => {
+    const { t, org } = await setup();
+    const session = await login(t, org);
+    await t.app.patchOrganization(org.organizationId, { isExpired: true });
+    expect(await t.app.checkSessionValidity(session)).toBe("organization_expired");
+    revokeUserInStore(t, org.organizationId, org.userId, t.clock.now());
+    expect(await t.app.checkSessionValidity(session)).toBe("organization_expired");
+    await t.app.patchOrganization(org.organizationId, { isExpired: false });
+    expect(await t.app.checkSessionValidity(session)).toBe("revoked");
+    expect(await t.app.checkSessionValidity({ ...session, organizationId: orgId("NoSuchOrg") })).toBe("organization_expired");
+  });
+
+  it("invited sessions: valid, invitation_deleted once the greeter deleted the invitation, organization_expired first", async () => {
+    const { t, org } = await setup();
+    const greeter = await login(t, org);
+    const created = await t.app.inviteNew(greeter, { type: "DEVICE", sendEmail: false });
+    if (created.kind !== "ok") throw new Error(created.kind);
+    const claimer = await admit(t, org, created.token);
+    expect(await t.app.checkSessionValidity(claimer)).toBe("valid");
+    await t.app.patchOrganization(org.organizationId, { isExpired: true });
+    expect(await t.app.checkSessionValidity(claimer)).toBe("organization_expired");
+    await t.app.patchOrganization(org.organizationId, { isExpired: false });
+    expect(await t.app.deleteInvitation(greeter, { token: created.token, reason: "CANCELLED" })).toEqual({ kind: "ok" });
+    expect(await t.app.checkSessionValidity(claimer)).toBe("invitation_deleted");
+  });
+
+  it("invitation_deleted for an invitation the organization does not have", async () => {
+    const { t, org } = await setup();
+    const invitation = await seedInvitation(t, org.organizationId, { greeterUserId: org.userId, type: "DEVICE", claimerEmail: null });
+    const claimer = await admit(t, org, invitation.token);
+    const unknown = InvitationToken.parse("0123456789abcdef0123456789abcdef");
+    if (!unknown.ok) throw new Error(unknown.error);
+    expect(await t.app.checkSessionValidity({ ...claimer, invitation: { ...claimer.invitation, token: unknown.value } })).toBe("invitation_deleted");
   });
 });

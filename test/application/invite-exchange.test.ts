@@ -68,7 +68,7 @@ describe("SAS exchange", () => {
     const [greeter, claimed] = await Promise.all([greeterSide(w, w.alice, token), claimerSide(w, claimer, w.alice.userId)]);
     expect(greeter).toEqual(GREETER_RECEIVES);
     expect(claimed).toEqual(CLAIMER_RECEIVES);
-    expect(w.bus.active).toBe(0);
+    expect(w.bus.live).toBe(0);
     expect(w.t.published.filter((e) => e.type === "invite.conduit_updated").length).toBeGreaterThanOrEqual(2 * 9);
   });
 
@@ -101,14 +101,14 @@ describe("SAS exchange", () => {
     expect(await greeterWaiting).toEqual({ kind: "invalid_state" });
 
     expect(await Promise.all([greeterSide(w, w.alice, token), claimerAgain])).toEqual([GREETER_RECEIVES, CLAIMER_RECEIVES]);
-    expect(w.bus.active).toBe(0);
+    expect(w.bus.live).toBe(0);
   });
 
   it("answers invalid_state to a step that does not match the conduit's, without waiting", async () => {
     const { w, token, claimer, app } = await setup();
     expect(await app.greeterSendNonce(w.alice, { token, greeterNonce: b("n") }, never())).toEqual({ kind: "invalid_state" });
     expect(await app.claimerSignifyTrust(claimer, { greeterUserId: null }, never())).toEqual({ kind: "invalid_state" });
-    expect(w.bus.active).toBe(0);
+    expect(w.bus.live).toBe(0);
   });
 
   it("supersedes a waiting step 1 by a new step 1 of the same side, which answers invalid_state to the first", async () => {
@@ -136,22 +136,75 @@ describe("SAS exchange", () => {
     await app.deleteInvitation(w.alice, { token: other, reason: "CANCELLED" });
     expect(await claimerWaiting).toEqual({ kind: "already_deleted" });
     expect(claimer.invitation.token).toBe(token);
-    expect(w.bus.active).toBe(0);
+    expect(w.bus.live).toBe(0);
+  });
+});
+
+describe("SAS exchange across a gap in the event bus", () => {
+  /** Records when `promise` settles, to tell a waiting step from a finished one. */
+  const track = <T>(promise: Promise<T>) => {
+    const state: { done: boolean; value?: T } = { done: false };
+    void promise.then((value) => Object.assign(state, { done: true, value }));
+    return state;
+  };
+
+  it("a waiting step whose peer's update event was lost re-reads the conduit on a gap and completes", async () => {
+    const { w, token, claimer, app } = await setup();
+    const greeter = track(app.greeterWaitPeer(w.alice, { token, greeterPublicKey: key("g") }, never()));
+    await settle();
+    w.bus.swallow = (event) => event.type === "invite.conduit_updated";
+    const claimed = track(app.claimerWaitPeer(claimer, { greeterUserId: null, claimerPublicKey: key("c") }, never()));
+    for (let i = 0; i < 5; i++) await settle();
+    await w.t.events.idle();
+    expect(w.t.published.filter((e) => e.type === "invite.conduit_updated").length).toBeGreaterThanOrEqual(2);
+    expect([greeter.done, claimed.done]).toEqual([false, false]);
+    w.bus.gap(w.org.organizationId);
+    for (let i = 0; i < 20 && !(greeter.done && claimed.done); i++) await settle();
+    expect(greeter).toEqual({ done: true, value: { kind: "ok", claimerPublicKey: key("c") } });
+    expect(claimed).toEqual({ done: true, value: { kind: "ok", greeterPublicKey: key("g") } });
+    expect(w.bus.live).toBe(0);
+  });
+
+  it("a gap with nothing new leaves the step waiting for its peer", async () => {
+    const { w, token, claimer, app } = await setup();
+    const greeter = track(app.greeterWaitPeer(w.alice, { token, greeterPublicKey: key("g") }, never()));
+    await settle();
+    w.bus.gap(w.org.organizationId);
+    for (let i = 0; i < 5; i++) await settle();
+    expect(greeter.done).toBe(false);
+    expect(w.bus.live).toBe(1);
+    expect(await app.claimerWaitPeer(claimer, { greeterUserId: null, claimerPublicKey: key("c") }, never())).toEqual({ kind: "ok", greeterPublicKey: key("g") });
+    for (let i = 0; i < 20 && !greeter.done; i++) await settle();
+    expect(greeter).toEqual({ done: true, value: { kind: "ok", claimerPublicKey: key("c") } });
+    expect(w.bus.live).toBe(0);
+  });
+
+  it("a step waiting when its invitation is deleted and the event lost answers already_deleted on a gap", async () => {
+    const { w, token, app } = await setup();
+    const greeter = track(app.greeterWaitPeer(w.alice, { token, greeterPublicKey: key("g") }, never()));
+    await settle();
+    w.bus.swallow = () => true;
+    expect(await app.deleteInvitation(w.alice, { token, reason: "CANCELLED" })).toEqual({ kind: "ok" });
+    for (let i = 0; i < 5; i++) await settle();
+    expect(greeter.done).toBe(false);
+    w.bus.gap(w.org.organizationId);
+    for (let i = 0; i < 20 && !greeter.done; i++) await settle();
+    expect(greeter).toEqual({ done: true, value: { kind: "already_deleted" } });
   });
 });
 
 describe("SAS exchange cancellation", () => {
   it("resolves cancelled when the signal aborts a waiting step, leaving no listener behind", async () => {
     const { w, token, claimer, app } = await setup();
-    expect(w.bus.active).toBe(0);
+    expect(w.bus.live).toBe(0);
     const controller = new AbortController();
     const waiting = app.claimerWaitPeer(claimer, { greeterUserId: null, claimerPublicKey: key("c") }, controller.signal);
     await settle();
-    expect(w.bus.active).toBe(1);
+    expect(w.bus.live).toBe(1);
     expect(getEventListeners(controller.signal, "abort")).toHaveLength(1);
     controller.abort();
     expect(await waiting).toEqual({ kind: "cancelled" });
-    expect(w.bus.active).toBe(0);
+    expect(w.bus.live).toBe(0);
     expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
 
     const greeterController = new AbortController();
@@ -159,7 +212,7 @@ describe("SAS exchange cancellation", () => {
     await settle();
     greeterController.abort();
     expect(await greeterWaiting).toEqual({ kind: "cancelled" });
-    expect(w.bus.active).toBe(0);
+    expect(w.bus.live).toBe(0);
   });
 
   it("does nothing for an already aborted signal", async () => {
@@ -167,7 +220,7 @@ describe("SAS exchange cancellation", () => {
     const before = w.t.published.length;
     expect(await app.greeterWaitPeer(w.alice, { token, greeterPublicKey: key("g") }, AbortSignal.abort())).toEqual({ kind: "cancelled" });
     expect(w.t.published.length).toBe(before);
-    expect(w.bus.active).toBe(0);
+    expect(w.bus.live).toBe(0);
   });
 
   it("removes its abort listener from a signal that outlives the exchange", async () => {
@@ -177,7 +230,7 @@ describe("SAS exchange cancellation", () => {
     await Promise.all([greeterSide(w, w.alice, token, greeterSignal), claimerSide(w, claimer, null, claimerSignal)]);
     expect(getEventListeners(greeterSignal, "abort")).toHaveLength(0);
     expect(getEventListeners(claimerSignal, "abort")).toHaveLength(0);
-    expect(w.bus.active).toBe(0);
+    expect(w.bus.live).toBe(0);
   });
 
   it("lets a cancelled claimer start again at step 1 (as a Parsec client does)", async () => {
@@ -230,7 +283,7 @@ describe("SAS exchange error statuses of every command", () => {
       ...Object.entries(claimerCommands(w, claimer, bob.userId)),
     ])
       expect([name, await call()]).toEqual([name, { kind: "not_found" }]);
-    expect(w.bus.active).toBe(0);
+    expect(w.bus.live).toBe(0);
   });
 
   it("already_deleted: the invitation was deleted", async () => {
@@ -260,6 +313,6 @@ describe("SAS exchange error statuses of every command", () => {
     };
     await supersede((greeterPublicKey, signal) => app.greeterWaitPeer(w.alice, { token, greeterPublicKey }, signal));
     await supersede((claimerPublicKey, signal) => app.claimerWaitPeer(claimer, { greeterUserId: null, claimerPublicKey }, signal));
-    expect(w.bus.active).toBe(0);
+    expect(w.bus.live).toBe(0);
   });
 });

@@ -1,46 +1,23 @@
 import type { AuthenticatedSession, InvitedSession } from "../../src/application/index.js";
-import type { BackendEvent, EventBus } from "../../src/application/ports/index.js";
 import type { InvitationToken, InvitationType } from "../../src/domain/ids.js";
 import type { User } from "../../src/domain/user/index.js";
 import { authenticate, bootstrapOrganization, buildTestApp, userId, type BootstrappedOrganization, type TestApp, type TestAppOptions } from "../support/app.js";
+import { ObservedEventBus } from "../support/event-bus.js";
 
-/** An {@link EventBus} that counts its live subscriptions, to prove waiting steps leave none behind. */
-export class CountingEventBus implements EventBus {
-  active = 0;
-
-  constructor(private readonly inner: EventBus) {}
-
-  publish(event: BackendEvent, tx?: Parameters<EventBus["publish"]>[1]): void {
-    this.inner.publish(event, tx);
-  }
-
-  subscribe(listener: (event: BackendEvent) => void): () => void {
-    const unsubscribe = this.inner.subscribe(listener);
-    this.active += 1;
-    let done = false;
-    return () => {
-      if (done) return;
-      done = true;
-      this.active -= 1;
-      unsubscribe();
-    };
-  }
-}
-
-/** A bootstrapped CoolOrg with alice (ADMIN, `alice@example.com`) authenticated, on a counting event bus. */
+/** A bootstrapped CoolOrg with alice (ADMIN, `alice@example.com`) authenticated, on an observed event bus (live subscriptions counted, gaps and lost events simulated). */
 export interface InviteWorld {
   readonly t: TestApp;
   readonly org: BootstrappedOrganization;
   readonly alice: AuthenticatedSession;
-  readonly bus: CountingEventBus;
+  readonly bus: ObservedEventBus;
 }
 
 export const setupInvites = async (options: TestAppOptions = {}, identity: Parameters<typeof bootstrapOrganization>[2] = {}): Promise<InviteWorld> => {
-  let bus: CountingEventBus | null = null;
+  let bus: ObservedEventBus | null = null;
   const t = buildTestApp({
     ...options,
     overrides: (deps) => {
-      bus = new CountingEventBus(deps.events);
+      bus = new ObservedEventBus(deps.events);
       return { ...options.overrides?.(deps), events: bus };
     },
   });

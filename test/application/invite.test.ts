@@ -66,6 +66,20 @@ describe("invite_new", () => {
     expect(renewed).not.toBe(first);
   });
 
+  it("creates one invitation for two concurrent calls for one claimer email (one token, one IDLE event)", async () => {
+    const w = await setupInvites();
+    const request = { type: "USER", claimerEmail: "zack@example.com", sendEmail: false } as const;
+    const outcomes = await Promise.all([w.t.app.inviteNew(w.alice, request), w.t.app.inviteNew(w.alice, request)]);
+    const tokens = outcomes.map((o) => (o.kind === "ok" ? o.token : o.kind));
+    expect(tokens[0]).toMatch(/^[0-9a-f]{32}$/);
+    expect(tokens[1]).toBe(tokens[0]);
+    expect(statusEvents(w)).toEqual([[tokens[0], "IDLE", w.alice.userId]]);
+    expect((await w.t.app.listInvitations(w.alice)).invitations.map((i) => i.token)).toEqual([tokens[0]]);
+    const devices = await Promise.all([1, 2, 3].map(() => w.t.app.inviteNew(w.alice, { type: "DEVICE", sendEmail: false })));
+    expect(new Set(devices.map((o) => (o.kind === "ok" ? o.token : o.kind))).size).toBe(1);
+    expect((await w.t.app.listInvitations(w.alice)).invitations).toHaveLength(2);
+  });
+
   it("reuses the greeter's DEVICE invitation not deleted, and no USER invitation for it", async () => {
     const w = await setupInvites();
     const user = await newInvitation(w, w.alice, "USER");
@@ -272,6 +286,61 @@ describe("claimer presence", () => {
     await w.t.app.claimerLeft(claimer);
     expect(statusEvents(w).map(([, status]) => status)).toEqual(["IDLE", "READY", "IDLE"]);
     expect((await w.t.deps.invitations.get(w.org.organizationId, token))!.status).toBe("IDLE");
+  });
+
+  it("counts each claimer connection: READY until the last one of an invitation left, then IDLE", async () => {
+    const w = await setupInvites();
+    const token = await newInvitation(w);
+    const first = await claimerSession(w, token);
+    const second = await claimerSession(w, token);
+    expect(first.connectionId).not.toBe(second.connectionId);
+    const listed = async () => (await w.t.app.listInvitations(w.alice)).invitations.map((i) => [i.token, i.status]);
+    await w.t.app.claimerJoined(first);
+    await w.t.app.claimerJoined(second);
+    expect(await listed()).toEqual([[token, "READY"]]);
+    await w.t.app.claimerLeft(first);
+    expect(statusEvents(w).at(-1)).toEqual([token, "READY", w.alice.userId]);
+    expect(await listed()).toEqual([[token, "READY"]]);
+    expect((await w.t.deps.invitations.get(w.org.organizationId, token))!.status).toBe("READY");
+    await w.t.app.claimerLeft(second);
+    expect(statusEvents(w).at(-1)).toEqual([token, "IDLE", w.alice.userId]);
+    expect(await listed()).toEqual([[token, "IDLE"]]);
+    expect(statusEvents(w).map(([, status]) => status)).toEqual(["IDLE", "READY", "READY", "READY", "IDLE"]);
+  });
+
+  it("counts a connection once: joining twice then leaving once leaves no claimer; leaving again publishes IDLE again", async () => {
+    const w = await setupInvites();
+    const token = await newInvitation(w);
+    const claimer = await claimerSession(w, token);
+    await w.t.app.claimerJoined(claimer);
+    await w.t.app.claimerJoined(claimer);
+    await w.t.app.claimerLeft(claimer);
+    expect((await w.t.deps.invitations.get(w.org.organizationId, token))!.status).toBe("IDLE");
+    await w.t.app.claimerLeft(claimer);
+    expect(statusEvents(w).map(([, status]) => status)).toEqual(["IDLE", "READY", "READY", "IDLE", "IDLE"]);
+  });
+
+  it("tells the greeter's subscribed connection, once delivered", async () => {
+    const w = await setupInvites();
+    const token = await newInvitation(w);
+    await w.t.events.idle();
+    await w.t.app.subscribeEvents(w.alice);
+    await w.t.app.claimerJoined(await claimerSession(w, token));
+    const never = new AbortController().signal;
+    expect(await w.t.app.listenEvents(w.alice, false, never)).toEqual({ kind: "no_events" });
+    await w.t.events.idle();
+    expect(await w.t.app.listenEvents(w.alice, false, never)).toMatchObject({ kind: "ok", event: { type: "invite.status_changed", token, status: "READY" } });
+  });
+
+  it("ignores a claimer of an invitation the organization does not have", async () => {
+    const w = await setupInvites();
+    const token = await newInvitation(w);
+    const claimer = await claimerSession(w, token);
+    const ghost = { ...claimer, invitation: { ...claimer.invitation, token: "0123456789abcdef0123456789abcdef" as typeof token } };
+    const before = statusEvents(w).length;
+    await w.t.app.claimerJoined(ghost);
+    await w.t.app.claimerLeft(ghost);
+    expect(statusEvents(w)).toHaveLength(before);
   });
 
   it("leaves a deleted invitation deleted and publishes nothing for it", async () => {

@@ -31,7 +31,7 @@ const setup = async (options: TestAppOptions = {}) => {
   const alice = await authenticate(t, org);
   const engine = createWireEngine(t.app);
   const send = async (frame: Buffer | string, session: Parameters<typeof engine.command>[0] = alice, signal = new AbortController().signal) =>
-    engine.command(session, typeof frame === "string" ? Buffer.from(frame) : frame, typeof frame === "string", signal, () => {});
+    engine.command(session, typeof frame === "string" ? Buffer.from(frame) : frame, typeof frame === "string", { newRequest: signal, closed: new AbortController().signal }, () => {});
   return { t, org, alice, engine, send };
 };
 
@@ -84,7 +84,8 @@ describe("events_listen: an overflowed queue closes the connection instead of re
     const { t, org, send } = await setup();
     expect(replyOf(await send(pack({ cmd: "events_subscribe" })))).toEqual({ status: "ok" });
     for (let i = 0; i <= EVENT_QUEUE_CAPACITY; i++)
-      t.deps.events.publish({ type: "pinged", organizationId: org.organizationId, author: deviceId("bob@dev1"), ping: `${i}` });
+      await t.deps.events.publishNow({ type: "pinged", organizationId: org.organizationId, author: deviceId("bob@dev1"), ping: `${i}` });
+    await t.events.idle();
     expect(await send(pack({ cmd: "events_listen", wait: false }))).toEqual({ close: { code: 1008, reason: "Too many pending events" }, cmd: "events_listen" });
   });
 });

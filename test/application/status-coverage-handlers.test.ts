@@ -19,6 +19,7 @@ import {
   type TestApp,
 } from "../support/app.js";
 import { deviceCertificate, randomEd25519, userCertificate } from "../support/certificates.js";
+import { storeRealm } from "../support/world.js";
 
 /**
  * Status audit: reply statuses the handlers can produce that no other test asserted
@@ -90,15 +91,13 @@ describe("vlob writes in a sequestered organization: sequester_inconsistency", (
     const org = await bootstrapOrganization(t);
     const alice = await authenticate(t, org);
     const realmId = parsed(RealmID.parse(randomUUID()));
-    await t.deps.uow.run(org.organizationId, (tx) =>
-      t.deps.realms.save(tx, org.organizationId, {
-        id: realmId,
-        createdOn: t.clock.now().addSeconds(-60),
-        encryptionRevision: 1,
-        maintenance: null,
-        grants: [{ userId: alice.userId, role: "OWNER", certificate: Buffer.from("c"), grantedBy: alice.deviceId, grantedOn: t.clock.now().addSeconds(-60) }],
-      }),
-    );
+    await storeRealm(t, org.organizationId, {
+      id: realmId,
+      createdOn: t.clock.now().addSeconds(-60),
+      encryptionRevision: 1,
+      maintenance: null,
+      grants: [{ userId: alice.userId, role: "OWNER", certificate: Buffer.from("c"), grantedBy: alice.deviceId, grantedOn: t.clock.now().addSeconds(-60) }],
+    });
     const vlobId = parsed(VlobID.parse(randomUUID()));
     expect(
       await t.app.createVlob(alice, { realmId, vlobId, encryptionRevision: 1, timestamp: t.clock.now(), blob: Buffer.from("v1"), sequesterBlob: null }),
@@ -111,7 +110,8 @@ describe("vlob writes in a sequestered organization: sequester_inconsistency", (
       sequesterServicesCertificates: [],
     };
     const service = parsed(SequesterServiceID.parse(randomUUID()));
-    return { t, alice, realmId, vlobId, service };
+    // The authority is fixed at bootstrap, so a session reads it at its handshake: log in again to see it.
+    return { t, alice: await authenticate(t, org), realmId, vlobId, service };
   };
 
   it("vlob_update (use case): a blob for a service the organization does not have; nothing is written", async () => {

@@ -3,7 +3,8 @@ import type { BackendEvent, Tx } from "../../src/application/ports/index.js";
 import type { CreateUserInput } from "../../src/application/user/index.js";
 import { userHandlers } from "../../src/adapters/protocol/handlers/user.js";
 import type { DateTime } from "../../src/domain/time.js";
-import { bootstrapOrganization, buildTestApp, deviceId, login, userId, type Member, type TestApp } from "../support/app.js";
+import type { User } from "../../src/domain/user/index.js";
+import { bootstrapOrganization, buildTestApp, deviceId, login, storedDevice, userId, type Member, type TestApp } from "../support/app.js";
 import { addUser, bootstrapWorld, handlerContext, newUser, type OrganizationWorld } from "../support/world.js";
 import { deviceCertificate, randomEd25519, revokedUserCertificate, signPayload, userCertificate } from "../support/certificates.js";
 
@@ -53,7 +54,7 @@ const revoke = async (w: World, author: Member, target: string): Promise<Buffer>
 };
 
 /** The users of `w`'s organization as the memory store holds them. */
-const users = (w: World) => w.t.persistence.store.organizations.get(w.org.organizationId)!.users;
+const users = (w: World): ReadonlyMap<string, User> => w.t.persistence.store.organizations.get(w.org.organizationId)!.users;
 
 const setLimit = async (w: World, activeUsersLimit: number | null): Promise<void> => {
   expect(await w.t.app.patchOrganization(w.org.organizationId, { activeUsersLimit })).toEqual({ kind: "ok" });
@@ -69,7 +70,7 @@ describe("user_create: ok", () => {
     const request = newUser(w.t, w.alice, { userId: "bob", profile });
     expect(await w.t.app.createUser(w.alice.session, request.input)).toEqual({ kind: "ok" });
 
-    expect(await w.t.deps.users.getUserWithDevice(w.org.organizationId, request.deviceId)).toEqual({
+    expect(await storedDevice(w.t, w.org.organizationId, request.deviceId)).toEqual({
       user: {
         userId: "bob",
         humanHandle: request.humanHandle,
@@ -106,7 +107,7 @@ describe("user_create: ok", () => {
       deviceCertificate: request.input.redactedDeviceCertificate,
     });
     expect(outcome).toEqual({ kind: "ok" });
-    const found = await w.t.deps.users.getUserWithDevice(w.org.organizationId, request.deviceId);
+    const found = await storedDevice(w.t, w.org.organizationId, request.deviceId);
     expect(found?.user.humanHandle).toBeNull();
     expect(found?.device.deviceLabel).toBeNull();
   });
@@ -140,7 +141,7 @@ describe("user_create: not_allowed", () => {
     expect(outcome.kind).toBe("not_allowed");
     const valid = newUser(w.t, author, { userId: "carol" });
     expect((await w.t.app.createUser(author.session, valid.input)).kind).toBe("not_allowed");
-    expect(await w.t.deps.users.getUserWithDevice(w.org.organizationId, valid.deviceId)).toBeNull();
+    expect(await storedDevice(w.t, w.org.organizationId, valid.deviceId)).toBeNull();
   });
 
   it("refuses an OUTSIDER user when the organization does not allow outsiders, and only then", async () => {
@@ -151,7 +152,7 @@ describe("user_create: not_allowed", () => {
       kind: "not_allowed",
       reason: "The organization does not allow users with the OUTSIDER profile.",
     });
-    expect(await w.t.deps.users.getUserWithDevice(w.org.organizationId, outsider.deviceId)).toBeNull();
+    expect(await storedDevice(w.t, w.org.organizationId, outsider.deviceId)).toBeNull();
     expect((await w.t.app.createUser(w.alice.session, newUser(w.t, w.alice, { userId: "bob", profile: "STANDARD" }).input)).kind).toBe("ok");
 
     expect(await w.t.app.patchOrganization(w.org.organizationId, { userProfileOutsiderAllowed: true })).toEqual({ kind: "ok" });
@@ -378,7 +379,7 @@ describe("device_create", () => {
     const w = await setup();
     const r = newDevice(w.t, w.alice, "dev2", withLabel ? {} : { deviceLabel: null });
     expect(await w.t.app.createDevice(w.alice.session, r.input)).toEqual({ kind: "ok" });
-    const found = await w.t.deps.users.getUserWithDevice(w.org.organizationId, r.deviceId);
+    const found = await storedDevice(w.t, w.org.organizationId, r.deviceId);
     expect(found?.device).toEqual({
       deviceId: r.deviceId,
       deviceLabel: withLabel ? "Phone dev2" : null,
@@ -414,7 +415,7 @@ describe("device_create", () => {
       expect((await w.t.app.createDevice(w.alice.session, input)).kind).toBe("invalid_certification");
     const old = newDevice(w.t, w.alice, "dev2", { timestamp: w.t.clock.now().addSeconds(-320) });
     expect(await w.t.app.createDevice(w.alice.session, old.input)).toEqual({ kind: "invalid_certification", reason: "Invalid timestamp in certification." });
-    expect(await w.t.deps.users.getUserWithDevice(w.org.organizationId, good.deviceId)).toBeNull();
+    expect(await storedDevice(w.t, w.org.organizationId, good.deviceId)).toBeNull();
   });
 
   it("bad_user_id: a device for another user", async () => {
@@ -472,23 +473,26 @@ describe("user_revoke: ok", () => {
     expect(users(w).get("bob")).toMatchObject({ revokedOn: on, revokedUserCertificate: certificate, revokedUserCertifier: w.alice.deviceId });
   });
 
-  it("publishes user.revoked with the transaction: delivered once, after commit", async () => {
-    const publications: { event: BackendEvent; tx: Tx | undefined }[] = [];
+  it("publishes user.revoked with the transaction: delivered once, after commit, after the use case resolved", async () => {
+    const publications: { event: BackendEvent; tx: Tx }[] = [];
     const w = await setup({
       overrides: (deps) => ({
         events: {
-          publish: (event, tx) => {
+          publish: async (tx, event) => {
             publications.push({ event, tx });
-            deps.events.publish(event, tx);
+            await deps.events.publish(tx, event);
           },
-          subscribe: (listener) => deps.events.subscribe(listener),
+          publishNow: (event) => deps.events.publishNow(event),
+          subscribe: (organizationId, subscriber) => deps.events.subscribe(organizationId, subscriber),
         },
       }),
     });
     await addUser(w, w.alice, { userId: "bob" });
     const seenAtDelivery: unknown[] = [];
-    w.t.events.subscribe((event) => {
-      if (event.type === "user.revoked") seenAtDelivery.push(users(w).get(event.userId)?.revokedOn);
+    w.t.events.subscribe(w.org.organizationId, {
+      event: (event) => {
+        if (event.type === "user.revoked") seenAtDelivery.push(users(w).get(event.userId)?.revokedOn);
+      },
     });
     await revoke(w, w.alice, "bob");
     const expected = { type: "user.revoked", organizationId: w.org.organizationId, userId: "bob" };
@@ -496,6 +500,8 @@ describe("user_revoke: ok", () => {
     expect(publications[0]!.event).toEqual(expected);
     expect(publications[0]!.tx).toBeDefined();
     expect(w.t.published).toEqual([expected]);
+    expect(seenAtDelivery).toEqual([]);
+    await w.t.events.idle();
     expect(seenAtDelivery).toEqual([w.t.clock.now()]);
   });
 
@@ -627,7 +633,7 @@ describe("user_get", () => {
     const malloryRevocation = await revoke(w, carol, "mallory");
     const olivia = await addUser(w, w.alice, { userId: "olivia", profile: "OUTSIDER" });
     const stored = (id: string) => users(w).get(id)!;
-    const device = (id: string) => w.t.persistence.store.organizations.get(w.org.organizationId)!.devices.get(id)!;
+    const device = (id: string) => w.t.persistence.store.organizations.get(w.org.organizationId)!.devices.get(deviceId(id))!;
     return { w, bob, bob2, carol, olivia, malloryRevocation, stored, device };
   };
 
@@ -652,7 +658,7 @@ describe("user_get", () => {
       kind: "ok",
       userCertificate: w.org.request.userCertificate,
       revokedUserCertificate: null,
-      deviceCertificates: ["alice@dev1", "alice@dev3", "alice@dev2"].map((id) => devices.get(id)!.deviceCertificate),
+      deviceCertificates: ["alice@dev1", "alice@dev3", "alice@dev2"].map((id) => devices.get(deviceId(id))!.deviceCertificate),
       trustchain: { users: [w.org.request.userCertificate], devices: [w.org.request.deviceCertificate], revokedUsers: [] },
     });
   });

@@ -2,10 +2,11 @@ import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { AuthenticatedSession } from "../../src/application/index.js";
 import type { Tx, VlobRepository } from "../../src/application/ports/index.js";
-import { RealmID, VlobID, type OrganizationID } from "../../src/domain/ids.js";
+import { RealmID, VlobID, type OrganizationID, type UserID } from "../../src/domain/ids.js";
 import type { Realm } from "../../src/domain/realm/index.js";
 import type { Parsed } from "../../src/domain/result.js";
 import { authenticate, bootstrapOrganization, buildTestApp, deviceId, userId } from "../support/app.js";
+import { storeRealm } from "../support/world.js";
 
 const valueOf = <T>(parsed: Parsed<T>): T => {
   if (!parsed.ok) throw new Error(parsed.error);
@@ -15,14 +16,15 @@ const valueOf = <T>(parsed: Parsed<T>): T => {
 const TRIALS = 1_000;
 
 /**
- * The memory repository behind a database-like facade: `get` takes a snapshot and answers it a turn of the event loop later,
- * so that a use case not serialised by the unit of work would act on a stale version.
+ * The memory repository behind a database-like facade: `getForUpdate` (the head `vlob_update` checks) takes a snapshot
+ * and answers it a turn of the event loop later, so that a use case not serialised by the unit of work would act on a
+ * stale version.
  */
 const snapshotting = (real: VlobRepository): VlobRepository =>
   Object.assign(Object.create(real) as VlobRepository, {
-    get: async (organizationId: OrganizationID, vlobId: VlobID, tx?: Tx) => {
-      const vlob = await real.get(organizationId, vlobId, tx);
-      const snapshot = vlob && { ...vlob, versions: [...vlob.versions] };
+    getForUpdate: async (tx: Tx, organizationId: OrganizationID, vlobId: VlobID, user: UserID) => {
+      const found = await real.getForUpdate(tx, organizationId, vlobId, user);
+      const snapshot = found && { realm: { ...found.realm }, head: { ...found.head } };
       await new Promise((resolve) => setImmediate(resolve));
       return snapshot;
     },
@@ -49,7 +51,7 @@ const setup = async () => {
     maintenance: null,
     grants: [grant("alice", "OWNER"), grant("bob", "CONTRIBUTOR")],
   };
-  await t.deps.uow.run(org.organizationId, (tx) => t.deps.realms.save(tx, org.organizationId, realm));
+  await storeRealm(t, org.organizationId, realm);
   const write = (vlobId: VlobID, blob: string) => ({ encryptionRevision: 1, vlobId, timestamp: t.clock.now(), blob: Buffer.from(blob), sequesterBlob: null });
   return { t, alice, bob, realm, write };
 };

@@ -9,7 +9,7 @@ import type { Realm } from "../../src/domain/realm/index.js";
 import type { Parsed } from "../../src/domain/result.js";
 import type { ReencryptionEntry } from "../../src/domain/vlob/index.js";
 import { authenticate, bootstrapOrganization, buildTestApp, deviceId, userId } from "../support/app.js";
-import { handlerContext } from "../support/world.js";
+import { handlerContext, storeRealm } from "../support/world.js";
 
 const valueOf = <T>(parsed: Parsed<T>): T => {
   if (!parsed.ok) throw new Error(parsed.error);
@@ -40,7 +40,7 @@ const setup = async () => {
     maintenance: null,
     grants: [grant("alice", "OWNER"), grant("mallory", "MANAGER"), grant("bob", "CONTRIBUTOR")],
   };
-  await t.deps.uow.run(orgId, (tx) => t.deps.realms.save(tx, orgId, realm));
+  await storeRealm(t, orgId, realm);
 
   const write = { encryptionRevision: 1, timestamp: t.clock.now().addSeconds(-10), sequesterBlob: null };
   const a = newVlobId();
@@ -52,7 +52,7 @@ const setup = async () => {
   const start = () =>
     t.deps.uow.run(orgId, async (tx) => {
       realm = { ...realm, encryptionRevision: realm.encryptionRevision + 1, maintenance: { type: "REENCRYPTION", startedBy: alice.deviceId, startedOn: t.clock.now() } };
-      await t.deps.realms.save(tx, orgId, realm);
+      await t.deps.realms.setMaintenance(tx, orgId, realm.id, realm);
       await t.deps.vlobs.startReencryption(tx, orgId, realm.id, realm.encryptionRevision);
     });
   const finish = () =>
@@ -60,7 +60,7 @@ const setup = async () => {
       const outcome = await t.deps.vlobs.finishReencryption(tx, orgId, realm.id, realm.encryptionRevision);
       if (outcome === "ok") {
         realm = { ...realm, maintenance: null };
-        await t.deps.realms.save(tx, orgId, realm);
+        await t.deps.realms.setMaintenance(tx, orgId, realm.id, realm);
       }
       return outcome;
     });
@@ -107,7 +107,6 @@ describe("re-encryption batches", () => {
         [2, { author: deviceId("bob@dev1") }],
       ]),
     });
-    expect(await w.t.deps.vlobs.get(w.orgId, w.a)).toMatchObject({ encryptionRevision: 2 });
     expect(await w.t.deps.vlobs.realmSize(w.orgId, w.realmId)).toBe(3 * "a1 reencrypted".length);
     expect(await w.t.app.pollVlobChanges(w.alice, w.realmId, 0)).toMatchObject({ kind: "ok", currentCheckpoint: 3 });
 
@@ -140,7 +139,7 @@ describe("re-encryption batches", () => {
     const w = await setup();
     const empty: Realm = { ...w.realm(), id: newRealmId() };
     w.setRealm(empty);
-    await w.t.deps.uow.run(w.orgId, (tx) => w.t.deps.realms.save(tx, w.orgId, empty));
+    await storeRealm(w.t, w.orgId, empty);
     await w.start();
     expect(await w.t.app.getReencryptionBatch(w.alice, w.target(), 0)).toEqual({ kind: "ok", batch: [] });
     expect(await w.t.app.saveReencryptionBatch(w.alice, w.target(), [])).toEqual({ kind: "ok", total: 0, done: 0 });
@@ -164,14 +163,14 @@ describe("re-encryption batches", () => {
     for (const revision of [1, 3]) expect(await both(w.alice, w.target(revision))).toEqual(["bad_encryption_revision", "bad_encryption_revision"]);
     expect(await both(w.alice, w.target(2))).toEqual(["ok", "ok"]);
     const gc: Realm = { ...w.realm(), maintenance: { type: "GARBAGE_COLLECTION", startedBy: w.alice.deviceId, startedOn: w.t.clock.now() } };
-    await w.t.deps.uow.run(w.orgId, (tx) => w.t.deps.realms.save(tx, w.orgId, gc));
+    await storeRealm(w.t, w.orgId, gc);
     expect(await both(w.alice, w.target(2))).toEqual(["not_in_maintenance", "not_in_maintenance"]);
   });
 
   it("maintenance_error when the realm is under re-encryption but no re-encryption state exists", async () => {
     const w = await setup();
     const orphan: Realm = { ...w.realm(), encryptionRevision: 2, maintenance: { type: "REENCRYPTION", startedBy: w.alice.deviceId, startedOn: w.t.clock.now() } };
-    await w.t.deps.uow.run(w.orgId, (tx) => w.t.deps.realms.save(tx, w.orgId, orphan));
+    await storeRealm(w.t, w.orgId, orphan);
     expect(await w.t.app.getReencryptionBatch(w.alice, w.target(2), 10)).toEqual({ kind: "maintenance_error" });
     expect(await w.t.app.saveReencryptionBatch(w.alice, w.target(2), [])).toEqual({ kind: "maintenance_error" });
   });
@@ -196,7 +195,7 @@ describe("re-encryption batches", () => {
       }),
     ).rejects.toThrow("boom");
     expect(await w.blobs(1)).toEqual(["a1", "a2", "b1"]);
-    expect(await w.t.deps.vlobs.get(w.orgId, w.a)).toMatchObject({ encryptionRevision: 1 });
+    expect(await w.t.app.saveReencryptionBatch(w.alice, w.target(), [])).toEqual({ kind: "ok", total: 3, done: 3 });
     expect(await w.finish()).toBe("ok");
     expect(await w.blobs(2)).toEqual(["a1 reencrypted", "a2 reencrypted", "b1 reencrypted"]);
   });
@@ -228,7 +227,7 @@ describe("re-encryption batches", () => {
       expect(() => encodeTypedReply("authenticated", "vlob_maintenance_save_reencryption_batch", reply!)).not.toThrow();
     }
     const orphan: Realm = { ...w.realm(), id: newRealmId() };
-    await w.t.deps.uow.run(w.orgId, (tx) => w.t.deps.realms.save(tx, w.orgId, orphan));
+    await storeRealm(w.t, w.orgId, orphan);
     expect(await get(undefined, orphan.id)).toEqual({ status: "maintenance_error", reason: null });
   });
 });

@@ -10,7 +10,7 @@ import type { MaintenanceType, Realm } from "../../src/domain/realm/index.js";
 import type { Parsed } from "../../src/domain/result.js";
 import type { DateTime } from "../../src/domain/time.js";
 import { authenticate, bootstrapOrganization, buildTestApp, deviceId, userId, type BootstrappedOrganization, type TestApp } from "../support/app.js";
-import { handlerContext } from "../support/world.js";
+import { handlerContext, storeRealm } from "../support/world.js";
 
 const valueOf = <T>(parsed: Parsed<T>): T => {
   if (!parsed.ok) throw new Error(parsed.error);
@@ -30,7 +30,7 @@ interface World {
   readonly grantedOn: DateTime;
   /** A realm where alice is OWNER, bob CONTRIBUTOR, mallory MANAGER and rachel READER. */
   readonly realm: Realm;
-  /** Saves (or replaces) a realm directly through the repository. */
+  /** Saves (or replaces) a realm directly in the memory store. */
   readonly saveRealm: (realm: Realm) => Promise<void>;
 }
 
@@ -54,7 +54,7 @@ const setup = async (): Promise<World> => {
     maintenance: null,
     grants: [grant("alice", "OWNER"), grant("bob", "CONTRIBUTOR"), grant("mallory", "MANAGER"), grant("rachel", "READER")],
   };
-  const saveRealm = (r: Realm) => t.deps.uow.run(org.organizationId, (tx) => t.deps.realms.save(tx, org.organizationId, r));
+  const saveRealm = (r: Realm) => storeRealm(t, org.organizationId, r);
   await saveRealm(realm);
   return { t, org, alice, member, grantedOn, realm, saveRealm };
 };
@@ -200,14 +200,17 @@ describe("vlob_create", () => {
     const w = await setup();
     const data = w.t.persistence.store.organizations.get(w.org.organizationId)!;
     data.organization = { ...data.organization, sequesterAuthority: { certificate: Buffer.from("<authority>"), verifyKeyDer: Buffer.alloc(0) }, sequesterServicesCertificates: [] };
+    // The authority is fixed at bootstrap: a session reads it at its handshake.
+    const alice = await authenticate(w.t, w.org);
+    expect(alice.sequesterAuthorityCertificate).toEqual(Buffer.from("<authority>"));
     const service = newServiceId();
-    expect(await w.t.app.createVlob(w.alice, createInput(w, { sequesterBlob: new Map([[service, Buffer.from("s")]]) }))).toEqual({
+    expect(await w.t.app.createVlob(alice, createInput(w, { sequesterBlob: new Map([[service, Buffer.from("s")]]) }))).toEqual({
       kind: "sequester_inconsistency",
       sequesterAuthorityCertificate: Buffer.from("<authority>"),
       sequesterServicesCertificates: [],
     });
-    expect(await w.t.app.createVlob(w.alice, createInput(w))).toEqual({ kind: "ok" });
-    expect(await w.t.app.createVlob(w.alice, createInput(w, { sequesterBlob: new Map() }))).toEqual({ kind: "ok" });
+    expect(await w.t.app.createVlob(alice, createInput(w))).toEqual({ kind: "ok" });
+    expect(await w.t.app.createVlob(alice, createInput(w, { sequesterBlob: new Map() }))).toEqual({ kind: "ok" });
   });
 
   it("checks the access before the sequester blobs, and both before the vlob id", async () => {
@@ -233,6 +236,27 @@ describe("vlob_update", () => {
       srcVersion: 2,
     });
     expect(await read(w, vlobId)).toMatchObject({ kind: "ok", version: 2, blob: Buffer.from("v2"), author: "bob@dev1" });
+  });
+
+  it("replies before delivering realm.vlobs_updated: no subscriber has run when the use case resolves, every one has once the bus is idle", async () => {
+    const w = await setup();
+    const vlobId = await created(w);
+    await w.t.events.idle();
+    const seen: unknown[] = [];
+    w.t.events.subscribe(w.org.organizationId, { event: (event) => seen.push(event) });
+    const listener = { ...w.alice, deviceId: deviceId("alice@dev2") };
+    await w.t.app.subscribeEvents(listener);
+    const never = new AbortController().signal;
+    const update = w.t.app.updateVlob(w.member("bob"), updateInput(w, vlobId));
+    expect(seen).toEqual([]);
+    expect(await update).toEqual({ kind: "ok" });
+    const event = w.t.published.at(-1);
+    expect(event).toMatchObject({ type: "realm.vlobs_updated", srcId: vlobId, srcVersion: 2, checkpoint: 2 });
+    expect(seen).toEqual([]);
+    expect(await w.t.app.listenEvents(listener, false, never)).toEqual({ kind: "no_events" });
+    await w.t.events.idle();
+    expect(seen).toEqual([event]);
+    expect(await w.t.app.listenEvents(listener, false, never)).toEqual({ kind: "ok", event });
   });
 
   it("bad_version unless the version is exactly the last plus one", async () => {
@@ -452,11 +476,11 @@ describe("memory vlob repository", () => {
     await expect(
       w.t.deps.uow.run(orgId, async (tx) => {
         expect(await w.t.deps.vlobs.create(tx, orgId, w.realm.id, vlobId, 1, atom)).toBe(1);
-        expect(await w.t.deps.vlobs.append(tx, orgId, vlobId, 2, atom)).toBe(2);
+        expect(await w.t.deps.vlobs.append(tx, orgId, w.realm.id, vlobId, 2, atom)).toBe(2);
         throw new Error("boom");
       }),
     ).rejects.toThrow("boom");
-    expect(await w.t.deps.vlobs.get(orgId, vlobId)).toBeNull();
+    expect(await w.t.deps.vlobs.read(orgId, vlobId, { kind: "latest" }, w.alice.userId)).toBeNull();
     expect(await w.t.deps.vlobs.pollChanges(orgId, w.realm.id, 0)).toEqual({ checkpoint: 0, changes: new Map() });
     expect(await w.t.deps.vlobs.lastWriteBy(orgId, w.realm.id, w.alice.userId)).toBeNull();
     expect(await w.t.deps.vlobs.realmSize(orgId, w.realm.id)).toBe(0);

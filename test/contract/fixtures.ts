@@ -24,7 +24,7 @@ import {
   type UserProfile,
 } from "../../src/domain/ids.js";
 import type { Organization } from "../../src/domain/organization/index.js";
-import type { Realm } from "../../src/domain/realm/index.js";
+import type { Realm, RealmRoleGrant } from "../../src/domain/realm/index.js";
 import { DateTime } from "../../src/domain/time.js";
 import type { Device, User } from "../../src/domain/user/index.js";
 
@@ -171,13 +171,42 @@ export const runAndRollBack = async (uow: UnitOfWork, organizationId: Organizati
 /** Lets other pending work run for a while (timers included), so that an interleaving would show. */
 export const pause = (ms = 2): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Starts `n` calls of `attempt` at once and waits for them all (a race between transactions: each attempt usually runs
+ * its own `uow.run`). Results are in attempt order.
+ */
+export const race = <T>(n: number, attempt: (i: number) => Promise<T>): Promise<T[]> => Promise.all(Array.from({ length: n }, (_, i) => attempt(i)));
+
+/** `n` consecutive integers from `from`. */
+export const range = (from: number, n: number): number[] => Array.from({ length: n }, (_, i) => from + i);
+
+/** A role grant of `userId` (certificate: opaque bytes), for `RealmRepository.addGrant`. */
+export const grant = (userId: UserID, role: RealmRole | null, grantedOn: DateTime, grantedBy: DeviceID | null = null): RealmRoleGrant => ({
+  userId,
+  role,
+  certificate: bytes(`realm-role-certificate-${userId}-${role ?? "none"}`, 8),
+  grantedBy,
+  grantedOn,
+});
+
 /** Saves a new organization (not bootstrapped) and returns it. */
 export const seedOrganization = async (
   p: Pick<PersistencePorts, "uow" | "organizations">,
   overrides: Partial<Organization> = {},
 ): Promise<Organization> => {
   const org = organization(overrides.id ?? newOrganizationId(), overrides);
-  await p.uow.run(org.id, (tx) => p.organizations.save(tx, org));
+  await p.uow.run(org.id, async (tx) => {
+    if ((await p.organizations.create(tx, org)) !== "ok") throw new Error(`seedOrganization ${org.id}: already exists`);
+    if (org.rootVerifyKey !== null) {
+      const bootstrapped = await p.organizations.bootstrap(tx, org.id, {
+        bootstrapToken: org.bootstrapToken,
+        rootVerifyKey: org.rootVerifyKey,
+        bootstrappedOn: org.bootstrappedOn ?? org.createdOn,
+        sequesterAuthority: org.sequesterAuthority,
+      });
+      if (bootstrapped !== "ok") throw new Error(`seedOrganization ${org.id}: ${bootstrapped}`);
+    }
+  });
   return org;
 };
 
@@ -218,9 +247,11 @@ export const seedOrganizationWithUsers = async <P extends Pick<PersistencePorts,
   return { ...p, org };
 };
 
-/** Saves `r` in its organization. */
+/** Creates realm `r` (with its grants) in its organization. */
 export const seedRealm = async (p: Pick<PersistencePorts, "uow" | "realms">, organizationId: OrganizationID, r: Realm): Promise<Realm> => {
-  await p.uow.run(organizationId, (tx) => p.realms.save(tx, organizationId, r));
+  await p.uow.run(organizationId, async (tx) => {
+    if ((await p.realms.create(tx, organizationId, r)) !== "ok") throw new Error(`seedRealm ${r.id}: already exists`);
+  });
   return r;
 };
 

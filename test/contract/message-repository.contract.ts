@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { at, bytes, did, newOrganizationId, runAndRollBack, seedOrganizationWithUsers, uid, useFixture, type Make, type PersistencePorts } from "./fixtures.js";
+import type { Tx } from "../../src/application/ports/index.js";
+import { at, bytes, did, newOrganizationId, pause, race, range, runAndRollBack, seedOrganizationWithUsers, uid, useFixture, type Make, type PersistencePorts } from "./fixtures.js";
 
-/** `MessageRepository`: per-recipient inboxes with 1-based indexes, listed oldest first after an offset. */
+/** `MessageRepository`: per-recipient inboxes with dense 1-based indexes (also under concurrency and rollbacks), listed oldest first after an offset. */
 export function messageRepositoryContract(make: Make<Pick<PersistencePorts, "uow" | "organizations" | "users" | "messages">>): void {
   describe("MessageRepository contract", () => {
     const fixture = useFixture(make);
@@ -68,15 +69,35 @@ export function messageRepositoryContract(make: Make<Pick<PersistencePorts, "uow
       expect(index).toBe(2);
     });
 
-    it("gives distinct consecutive indexes to concurrent posts", async () => {
+    it("gives distinct consecutive indexes to 20 concurrent posts to one recipient, each message at its index", async () => {
       const { uow, messages, org } = await withUsers();
-      const indexes = await Promise.all(
-        Array.from({ length: 20 }, (_, n) =>
-          uow.run(org, (tx) => messages.post(tx, org, uid("bob"), { sender: did("alice@dev1"), timestamp: at(n), body: bytes(`m${n}`) })),
-        ),
+      const indexes = await race(20, (n) =>
+        uow.run(org, async (tx) => {
+          await pause(1);
+          return messages.post(tx, org, uid("bob"), { sender: did("alice@dev1"), timestamp: at(n), body: bytes(`m${n}`) });
+        }),
       );
-      expect([...indexes].sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
-      expect((await messages.list(org, uid("bob"), 0)).map((m) => m.index)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+      expect([...indexes].sort((a, b) => a - b)).toEqual(range(1, 20));
+      const listed = await messages.list(org, uid("bob"), 0);
+      expect(listed.map((m) => m.index)).toEqual(range(1, 20));
+      for (const [n, index] of indexes.entries()) expect(listed[index - 1]?.body.toString()).toBe(`m${n}`);
+    });
+
+    it("keeps indexes dense per recipient under concurrent posts to several recipients, some rolled back", async () => {
+      const { uow, messages, org } = await withUsers();
+      const recipients = ["alice", "bob", "carol"] as const;
+      const outcomes = await race(30, (n) => {
+        const recipient = uid(recipients[n % 3]!);
+        const post = (tx: Tx) =>
+          messages.post(tx, org, recipient, { sender: did("alice@dev1"), timestamp: at(n), body: bytes(`m${n}`) });
+        if (n % 5 === 4) return runAndRollBack(uow, org, post).then(() => null);
+        return uow.run(org, post);
+      });
+      for (const [r, name] of recipients.entries()) {
+        const kept = outcomes.filter((index, n) => n % 3 === r && index !== null);
+        expect([...kept].sort((a, b) => a! - b!)).toEqual(range(1, kept.length));
+        expect((await messages.list(org, uid(name), 0)).map((m) => m.index)).toEqual(range(1, kept.length));
+      }
     });
   });
 }

@@ -1,12 +1,34 @@
 import { describe, expect, it } from "vitest";
+import type { Tx } from "../../src/application/ports/index.js";
+import type { InvitationToken, RealmID } from "../../src/domain/ids.js";
 import type { Organization } from "../../src/domain/organization/index.js";
-import { newOrganizationId, organization, pause, runAndRollBack, seedOrganization, useFixture, type Make, type PersistencePorts } from "./fixtures.js";
+import {
+  at,
+  bytes,
+  device,
+  did,
+  newOrganizationId,
+  newRealmId,
+  newToken,
+  organization,
+  pause,
+  realm,
+  runAndRollBack,
+  seedOrganization,
+  seedUser,
+  uid,
+  user,
+  useFixture,
+  type Make,
+  type PersistencePorts,
+} from "./fixtures.js";
 
 /**
- * `UnitOfWork` and `Tx`: one atomic step per run, scoped to an organization; a throw rolls back;
- * `onCommit` callbacks run once the transaction has committed, never after a rollback.
+ * `UnitOfWork` and `Tx`: one atomic step per run across every repository; a throw rolls everything back and rethrows;
+ * `onCommit` callbacks run once the transaction has committed, never after a rollback; runs of different
+ * organizations do not wait for each other.
  */
-export function unitOfWorkContract(make: Make<Pick<PersistencePorts, "uow" | "organizations">>): void {
+export function unitOfWorkContract(make: Make<PersistencePorts>): void {
   describe("UnitOfWork contract", () => {
     const fixture = useFixture(make);
 
@@ -15,7 +37,7 @@ export function unitOfWorkContract(make: Make<Pick<PersistencePorts, "uow" | "or
       const org = organization(newOrganizationId());
       await expect(
         uow.run(org.id, async (tx) => {
-          await organizations.save(tx, org);
+          expect(await organizations.create(tx, org)).toBe("ok");
           return { answer: 42 };
         }),
       ).resolves.toEqual({ answer: 42 });
@@ -26,18 +48,19 @@ export function unitOfWorkContract(make: Make<Pick<PersistencePorts, "uow" | "or
       const { uow, organizations } = fixture.current();
       const org = organization(newOrganizationId());
       await runAndRollBack(uow, org.id, async (tx) => {
-        await organizations.save(tx, org);
+        await organizations.create(tx, org);
         expect(await organizations.get(org.id, tx)).toEqual(org);
       });
       expect(await organizations.get(org.id)).toBeNull();
     });
 
-    it("rolls back a replacement to the value committed before", async () => {
+    it("rolls back successive changes to the value committed before", async () => {
       const { uow, organizations } = fixture.current();
       const original = await seedOrganization(fixture.current());
       await runAndRollBack(uow, original.id, async (tx) => {
-        await organizations.save(tx, { ...original, bootstrapToken: "a".repeat(64) });
-        await organizations.save(tx, { ...original, bootstrapToken: "b".repeat(64) });
+        await organizations.replaceNotBootstrapped(tx, { ...original, bootstrapToken: "a".repeat(64) });
+        await organizations.update(tx, original.id, { activeUsersLimit: 4 });
+        await organizations.replaceNotBootstrapped(tx, { ...original, bootstrapToken: "b".repeat(64) });
       });
       expect(await organizations.get(original.id)).toEqual(original);
     });
@@ -46,22 +69,52 @@ export function unitOfWorkContract(make: Make<Pick<PersistencePorts, "uow" | "or
       const { uow, organizations } = fixture.current();
       const org = await seedOrganization(fixture.current());
       await runAndRollBack(uow, org.id, async () => pause());
-      const patched = { ...org, activeUsersLimit: 7 };
-      await uow.run(org.id, (tx) => organizations.save(tx, patched));
-      expect(await organizations.get(org.id)).toEqual(patched);
+      await uow.run(org.id, (tx) => organizations.update(tx, org.id, { activeUsersLimit: 7 }));
+      expect(await organizations.get(org.id)).toEqual({ ...org, activeUsersLimit: 7 });
     });
 
-    it("runs read-modify-write steps on one organization one at a time (50 concurrent increments end at 50)", async () => {
-      const { uow, organizations } = fixture.current();
-      const org = await seedOrganization(fixture.current(), { activeUsersLimit: 0 });
-      const increment = () =>
-        uow.run(org.id, async (tx) => {
-          const current = (await organizations.get(org.id, tx))!;
-          await pause(1);
-          await organizations.save(tx, { ...current, activeUsersLimit: current.activeUsersLimit! + 1 });
+    it("commits or rolls back the writes of every repository together", async () => {
+      const p = fixture.current();
+      const org = await seedOrganization(p);
+      await seedUser(p, org.id, "alice", { user: { profile: "ADMIN" } });
+      const writeEverything = (name: string) => async (tx: Tx) => {
+        const realmId = newRealmId();
+        const token = newToken();
+        expect(await p.organizations.update(tx, org.id, { activeUsersLimit: 50 })).toBe("ok");
+        expect(await p.users.create(tx, org.id, user(uid(name)), device(did(`${name}@dev1`)))).toBe("ok");
+        expect(await p.realms.create(tx, org.id, realm(realmId, [{ userId: uid("alice"), role: "OWNER" }]))).toBe("ok");
+        expect(await p.messages.post(tx, org.id, uid("alice"), { sender: did(`${name}@dev1`), timestamp: at(3), body: bytes("hello") })).toBe(1);
+        const invited = await p.invitations.createOrReuse(tx, org.id, {
+          token,
+          type: "USER",
+          greeterUserId: uid("alice"),
+          greeterHumanHandle: null,
+          claimerEmail: `${name}-friend@example.com`,
+          createdOn: at(4),
+          status: "IDLE",
+          deleted: null,
         });
-      await Promise.all(Array.from({ length: 50 }, increment));
-      expect((await organizations.get(org.id))!.activeUsersLimit).toBe(50);
+        expect(invited.created).toBe(true);
+        return { realmId, token };
+      };
+
+      let rolledBack: { realmId: RealmID; token: InvitationToken } | null = null;
+      await runAndRollBack(p.uow, org.id, async (tx) => {
+        rolledBack = await writeEverything("bob")(tx);
+      });
+      const lost = rolledBack!;
+      expect(await p.organizations.get(org.id)).toEqual(org);
+      expect(await p.users.getSummary(org.id, uid("bob"))).toBeNull();
+      expect(await p.realms.get(org.id, lost.realmId)).toBeNull();
+      expect(await p.messages.list(org.id, uid("alice"), 0)).toEqual([]);
+      expect(await p.invitations.get(org.id, lost.token)).toBeNull();
+
+      const kept = await p.uow.run(org.id, writeEverything("bob"));
+      expect((await p.organizations.get(org.id))?.activeUsersLimit).toBe(50);
+      expect((await p.users.getSummary(org.id, uid("bob")))?.userId).toBe("bob");
+      expect((await p.realms.get(org.id, kept.realmId))?.id).toBe(kept.realmId);
+      expect(await p.messages.list(org.id, uid("alice"), 0)).toHaveLength(1);
+      expect((await p.invitations.get(org.id, kept.token))?.token).toBe(kept.token);
     });
 
     it("runs onCommit callbacks once, after the commit, when the committed writes are visible", async () => {
@@ -75,7 +128,7 @@ export function unitOfWorkContract(make: Make<Pick<PersistencePorts, "uow" | "or
           seenFromCallback = organizations.get(org.id);
         });
         tx.onCommit(() => calls.push("second"));
-        await organizations.save(tx, org);
+        await organizations.create(tx, org);
         await pause();
         expect(calls).toEqual([]);
       });
@@ -99,6 +152,20 @@ export function unitOfWorkContract(make: Make<Pick<PersistencePorts, "uow" | "or
       await expect.poll(() => calls).toContain("committed");
       await pause(20);
       expect(calls).toEqual(["committed"]);
+    });
+
+    it("does not make a run of one organization wait for a run of another", async () => {
+      const { uow } = fixture.current();
+      const [a, b] = [newOrganizationId(), newOrganizationId()];
+      let signal!: () => void;
+      const bStarted = new Promise<void>((resolve) => (signal = resolve));
+      const timeout = new Promise<"stuck">((resolve) => setTimeout(() => resolve("stuck"), 2_000));
+      const runA = uow.run(a, async () => Promise.race([bStarted.then(() => "a saw b" as const), timeout]));
+      const runB = uow.run(b, async () => {
+        signal();
+        return "b";
+      });
+      expect(await Promise.all([runA, runB])).toEqual(["a saw b", "b"]);
     });
   });
 }

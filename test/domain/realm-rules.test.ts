@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { DeviceID, RealmID, RealmRole, UserID } from "../../src/domain/ids.js";
 import {
+  accessOf,
   authorizeRoleChange,
   canManage,
   canRead,
@@ -21,10 +22,12 @@ import {
   newRealm,
   reencryptionParticipants,
   roleChangeNeedsLastVlobWrite,
+  roleIn,
   roleOf,
   startReencryption,
   withGrant,
   type Realm,
+  type RealmAccess,
   type RoleCertificateGrant,
 } from "../../src/domain/realm/index.js";
 import { DateTime } from "../../src/domain/time.js";
@@ -81,8 +84,42 @@ describe("realm model", () => {
 
   it("only members pass the membership check", () => {
     const realm = realmWith(grant("alice", "bob", "READER", 1), grant("alice", "bob", null, 2));
-    expect(checkRealmMembership(realm, uid("alice"))).toEqual({ kind: "ok" });
-    expect(checkRealmMembership(realm, uid("bob"))).toEqual({ kind: "not_allowed" });
+    expect(checkRealmMembership(accessOf(realm, uid("alice")))).toEqual({ kind: "ok" });
+    expect(checkRealmMembership(accessOf(realm, uid("bob")))).toEqual({ kind: "not_allowed" });
+    expect(checkRealmMembership(accessOf(realm, uid("zack")))).toEqual({ kind: "not_allowed" });
+  });
+});
+
+describe("realm access view", () => {
+  it("accessOf: the realm's id, revision and maintenance, and the user's last grant (role and date only)", () => {
+    const realm = startReencryption(realmWith(grant("alice", "bob", "MANAGER", 1), grant("alice", "carol", "READER", 2), grant("alice", "bob", "CONTRIBUTOR", 3)), {
+      startedBy: did("alice@dev1"),
+      startedOn: at(5),
+      encryptionRevision: 2,
+    });
+    expect(accessOf(realm, uid("bob"))).toEqual({
+      realmId: REALM,
+      encryptionRevision: 2,
+      maintenance: { type: "REENCRYPTION", startedBy: "alice@dev1", startedOn: at(5) },
+      lastGrant: { role: "CONTRIBUTOR", grantedOn: at(3) },
+    });
+    expect(accessOf(realm, uid("alice")).lastGrant).toEqual({ role: "OWNER", grantedOn: T0 });
+    expect(accessOf(realmWith(), uid("alice"))).toEqual({ realmId: REALM, encryptionRevision: 1, maintenance: null, lastGrant: { role: "OWNER", grantedOn: T0 } });
+  });
+
+  it("accessOf: a removed role is kept as a null role with its date; a stranger has no last grant", () => {
+    const realm = realmWith(grant("alice", "bob", "READER", 1), grant("alice", "bob", null, 2));
+    expect(accessOf(realm, uid("bob")).lastGrant).toEqual({ role: null, grantedOn: at(2) });
+    expect(accessOf(realm, uid("zack")).lastGrant).toBeNull();
+  });
+
+  it("roleIn agrees with roleOf for every user, and reads the view alone", () => {
+    const realm = realmWith(grant("alice", "bob", "MANAGER", 1), grant("alice", "carol", "READER", 2), grant("alice", "bob", null, 3), grant("alice", "dave", "OWNER", 4));
+    for (const user of ["alice", "bob", "carol", "dave", "zack"].map(uid)) expect(roleIn(accessOf(realm, user))).toBe(roleOf(realm, user));
+    const view = (lastGrant: RealmAccess["lastGrant"]): RealmAccess => ({ realmId: REALM, encryptionRevision: 1, maintenance: null, lastGrant });
+    expect(roleIn(view(null))).toBeNull();
+    expect(roleIn(view({ role: null, grantedOn: T0 }))).toBeNull();
+    for (const role of ["OWNER", "MANAGER", "CONTRIBUTOR", "READER"] as const) expect(roleIn(view({ role, grantedOn: T0 }))).toBe(role);
   });
 });
 

@@ -2,15 +2,18 @@ import { describe, expect, it } from "vitest";
 import type { DeviceID, HumanHandle, UserID, UserProfile } from "../../src/domain/ids.js";
 import { DateTime } from "../../src/domain/time.js";
 import {
+  admissionFactsFrom,
   assembleTrustchain,
   checkUserAdmission,
   compareHumans,
   countsAsActiveUser,
   findHumans,
+  humanQueryWords,
   isRevoked,
   matchesHumanQuery,
   trustchainRoots,
   walkTrustchain,
+  type AdmissionFacts,
   type Device,
   type TrustchainLink,
   type User,
@@ -42,44 +45,134 @@ describe("isRevoked / countsAsActiveUser", () => {
 describe("checkUserAdmission", () => {
   const settings = { userProfileOutsiderAllowed: true, activeUsersLimit: null };
   const newUser = { userId: uid("bob"), humanHandle: handle("Bob"), profile: "STANDARD" as const };
+  type Settings = { userProfileOutsiderAllowed: boolean; activeUsersLimit: number | null };
+  type NewUser = typeof newUser | { userId: UserID; humanHandle: HumanHandle | null; profile: UserProfile };
+  /** The admission of `user` among `users`, with the facts a memory store computes from the list. */
+  const admit = (settings: Settings, users: readonly UserSummary[], user: NewUser = newUser) =>
+    checkUserAdmission({
+      settings,
+      facts: admissionFactsFrom(users, { userId: user.userId, email: user.humanHandle?.email ?? null }, now, settings.activeUsersLimit !== null),
+      newUser: user,
+    });
+  const facts = (fields: Partial<AdmissionFacts> = {}): AdmissionFacts => ({ activeUsers: null, userIdTaken: false, emailTaken: false, ...fields });
 
   it("ok in an empty organization", () => {
-    expect(checkUserAdmission({ settings, users: [], newUser, now })).toEqual({ kind: "ok" });
+    expect(admit(settings, [])).toEqual({ kind: "ok" });
+    expect(checkUserAdmission({ settings, facts: facts(), newUser })).toEqual({ kind: "ok" });
   });
 
   it("checks, in order: outsider allowed, active users limit, user id, email", () => {
     const users = [summary("bob", handle("Bob"))];
     const all = { userProfileOutsiderAllowed: false, activeUsersLimit: 1 };
     const outsider = { ...newUser, profile: "OUTSIDER" as const };
-    expect(checkUserAdmission({ settings: all, users, newUser: outsider, now }).kind).toBe("not_allowed");
-    expect(checkUserAdmission({ settings: all, users, newUser, now }).kind).toBe("active_users_limit_reached");
-    expect(checkUserAdmission({ settings, users, newUser, now })).toEqual({ kind: "already_exists", reason: "User `bob` already exists" });
-    expect(checkUserAdmission({ settings, users, newUser: { ...newUser, userId: uid("bob2") }, now })).toEqual({
+    expect(admit(all, users, outsider).kind).toBe("not_allowed");
+    expect(admit(all, users).kind).toBe("active_users_limit_reached");
+    expect(admit(settings, users)).toEqual({ kind: "already_exists", reason: "User `bob` already exists" });
+    expect(admit(settings, users, { ...newUser, userId: uid("bob2") })).toEqual({
       kind: "already_exists",
       reason: "Human handle `bob@example.com` already corresponds to a non-revoked user",
     });
   });
 
+  it("checks the facts in the same order, each alone", () => {
+    const every = facts({ activeUsers: 1, userIdTaken: true, emailTaken: true });
+    const all = { userProfileOutsiderAllowed: false, activeUsersLimit: 1 };
+    expect(checkUserAdmission({ settings: all, facts: every, newUser: { ...newUser, profile: "OUTSIDER" } })).toEqual({
+      kind: "not_allowed",
+      reason: "The organization does not allow users with the OUTSIDER profile.",
+    });
+    expect(checkUserAdmission({ settings: all, facts: every, newUser })).toEqual({
+      kind: "active_users_limit_reached",
+      reason: "The organization's active users limit is reached.",
+    });
+    expect(checkUserAdmission({ settings, facts: every, newUser }).kind).toBe("already_exists");
+    expect(checkUserAdmission({ settings, facts: facts({ userIdTaken: true }), newUser })).toEqual({ kind: "already_exists", reason: "User `bob` already exists" });
+    expect(checkUserAdmission({ settings, facts: facts({ emailTaken: true }), newUser })).toEqual({
+      kind: "already_exists",
+      reason: "Human handle `bob@example.com` already corresponds to a non-revoked user",
+    });
+  });
+
+  it("compares the active users fact with the limit: below passes, at or above is reached", () => {
+    const limited = (limit: number) => ({ ...settings, activeUsersLimit: limit });
+    expect(checkUserAdmission({ settings: limited(3), facts: facts({ activeUsers: 2 }), newUser }).kind).toBe("ok");
+    expect(checkUserAdmission({ settings: limited(3), facts: facts({ activeUsers: 3 }), newUser }).kind).toBe("active_users_limit_reached");
+    expect(checkUserAdmission({ settings: limited(3), facts: facts({ activeUsers: 4 }), newUser }).kind).toBe("active_users_limit_reached");
+    expect(checkUserAdmission({ settings: limited(0), facts: facts({ activeUsers: 0 }), newUser }).kind).toBe("active_users_limit_reached");
+    expect(checkUserAdmission({ settings, facts: facts({ activeUsers: 1_000_000 }), newUser }).kind).toBe("ok");
+  });
+
+  it("ignores an email fact for a user without human handle", () => {
+    expect(checkUserAdmission({ settings, facts: facts({ emailTaken: true }), newUser: { ...newUser, humanHandle: null } })).toEqual({ kind: "ok" });
+  });
+
   it("outsiders pass when allowed; other profiles always pass that check", () => {
     const closed = { ...settings, userProfileOutsiderAllowed: false };
-    expect(checkUserAdmission({ settings, users: [], newUser: { ...newUser, profile: "OUTSIDER" }, now }).kind).toBe("ok");
-    for (const profile of ["ADMIN", "STANDARD"] as const) expect(checkUserAdmission({ settings: closed, users: [], newUser: { ...newUser, profile }, now }).kind).toBe("ok");
+    expect(admit(settings, [], { ...newUser, profile: "OUTSIDER" }).kind).toBe("ok");
+    for (const profile of ["ADMIN", "STANDARD"] as const) expect(admit(closed, [], { ...newUser, profile }).kind).toBe("ok");
   });
 
   it("counts only users without revocation against the limit", () => {
     const users = [summary("a"), summary("b", null, now.addSeconds(-1)), summary("c", null, now.addSeconds(60))];
-    expect(checkUserAdmission({ settings: { ...settings, activeUsersLimit: 2 }, users, newUser, now }).kind).toBe("ok");
-    expect(checkUserAdmission({ settings: { ...settings, activeUsersLimit: 1 }, users, newUser, now }).kind).toBe("active_users_limit_reached");
-    expect(checkUserAdmission({ settings: { ...settings, activeUsersLimit: 0 }, users: [], newUser, now }).kind).toBe("active_users_limit_reached");
+    expect(admit({ ...settings, activeUsersLimit: 2 }, users).kind).toBe("ok");
+    expect(admit({ ...settings, activeUsersLimit: 1 }, users).kind).toBe("active_users_limit_reached");
+    expect(admit({ ...settings, activeUsersLimit: 0 }, []).kind).toBe("active_users_limit_reached");
   });
 
   it("an email is free once its holder is revoked (at now), compared exactly; labels may repeat; no handle never clashes", () => {
     const bobHandle = handle("Bob");
-    expect(checkUserAdmission({ settings, users: [summary("old", bobHandle, now)], newUser, now }).kind).toBe("ok");
-    expect(checkUserAdmission({ settings, users: [summary("old", bobHandle, now.addSeconds(1))], newUser, now }).kind).toBe("already_exists");
-    expect(checkUserAdmission({ settings, users: [summary("x", handle("Bob", "other@example.com"))], newUser, now }).kind).toBe("ok");
-    expect(checkUserAdmission({ settings, users: [summary("x", handle("Bob", "BOB@example.com"))], newUser, now }).kind).toBe("ok");
-    expect(checkUserAdmission({ settings, users: [summary("x")], newUser: { ...newUser, humanHandle: null }, now }).kind).toBe("ok");
+    expect(admit(settings, [summary("old", bobHandle, now)]).kind).toBe("ok");
+    expect(admit(settings, [summary("old", bobHandle, now.addSeconds(1))]).kind).toBe("already_exists");
+    expect(admit(settings, [summary("x", handle("Bob", "other@example.com"))]).kind).toBe("ok");
+    expect(admit(settings, [summary("x", handle("Bob", "BOB@example.com"))]).kind).toBe("ok");
+    expect(admit(settings, [summary("x")], { ...newUser, humanHandle: null }).kind).toBe("ok");
+  });
+});
+
+describe("admissionFactsFrom", () => {
+  const bob = { userId: uid("bob"), email: "bob@example.com" };
+
+  it("counts users without any revocation, only when asked (null otherwise)", () => {
+    const users = [summary("a"), summary("b"), summary("c", null, now.addSeconds(-1)), summary("d", null, now)];
+    expect(admissionFactsFrom(users, bob, now, true)).toEqual({ activeUsers: 2, userIdTaken: false, emailTaken: false });
+    expect(admissionFactsFrom(users, bob, now, false)).toEqual({ activeUsers: null, userIdTaken: false, emailTaken: false });
+    expect(admissionFactsFrom([], bob, now, true)).toEqual({ activeUsers: 0, userIdTaken: false, emailTaken: false });
+  });
+
+  it("a revocation dated in the future already frees a place in the limit, but does not free the email", () => {
+    const users = [summary("old", handle("Bob"), now.addSeconds(60))];
+    expect(admissionFactsFrom(users, bob, now, true)).toEqual({ activeUsers: 0, userIdTaken: false, emailTaken: true });
+    expect(admissionFactsFrom(users, bob, now.addSeconds(60), true)).toEqual({ activeUsers: 0, userIdTaken: false, emailTaken: false });
+  });
+
+  it("an email is freed by a revocation at or before now, and only that email, compared exactly", () => {
+    expect(admissionFactsFrom([summary("old", handle("Bob"), now)], bob, now, false).emailTaken).toBe(false);
+    expect(admissionFactsFrom([summary("old", handle("Bob"), now.addSeconds(-100))], bob, now, false).emailTaken).toBe(false);
+    expect(admissionFactsFrom([summary("old", handle("Bob"), now.addSeconds(0.000001))], bob, now, false).emailTaken).toBe(true);
+    expect(admissionFactsFrom([summary("old", handle("Bob"))], bob, now, false).emailTaken).toBe(true);
+    expect(admissionFactsFrom([summary("old", handle("Bob", "BOB@example.com"))], bob, now, false).emailTaken).toBe(false);
+    expect(admissionFactsFrom([summary("old", handle("Robert", "bob@example.com"))], bob, now, false).emailTaken).toBe(true);
+    const revokedAndActive = [summary("old", handle("Bob"), now), summary("new", handle("Bob"))];
+    expect(admissionFactsFrom(revokedAndActive, bob, now, false).emailTaken).toBe(true);
+  });
+
+  it("a new user without email never clashes; users without handle hold no email", () => {
+    expect(admissionFactsFrom([summary("old", handle("Bob"))], { userId: uid("bob"), email: null }, now, false)).toEqual({
+      activeUsers: null,
+      userIdTaken: false,
+      emailTaken: false,
+    });
+    expect(admissionFactsFrom([summary("robot")], bob, now, false).emailTaken).toBe(false);
+  });
+
+  it("a user id stays taken even once revoked", () => {
+    expect(admissionFactsFrom([summary("bob", null, now.addSeconds(-100))], bob, now, true)).toEqual({ activeUsers: 0, userIdTaken: true, emailTaken: false });
+    expect(admissionFactsFrom([summary("bob2")], bob, now, false).userIdTaken).toBe(false);
+  });
+
+  it("reads any iterable of users (a store's map values)", () => {
+    const map = new Map([[uid("bob"), summary("bob", handle("Bob"))]]);
+    expect(admissionFactsFrom(map.values(), bob, now, true)).toEqual({ activeUsers: 1, userIdTaken: true, emailTaken: true });
   });
 });
 
@@ -193,6 +286,29 @@ describe("human_find rules", () => {
       summary("d", handle("alpha")),
     ];
     expect([...list].sort(compareHumans).map((u) => u.userId)).toEqual(["d", "a", "b", "c", "a_none", "z_none"]);
+  });
+
+  it("compareHumans orders labels by code points (PostgreSQL's C collation), not by UTF-16 code units", () => {
+    // U+1F600 is the surrogate pair D83D DE00 in UTF-16, which sorts before U+FFFD by code units but after it by code points.
+    const astral = summary("a", handle("\u{1F600} smile", "smile@example.com"));
+    const replacement = summary("b", handle("\u{FFFD} unknown", "unknown@example.com"));
+    const latin = summary("c", handle("zed", "zed@example.com"));
+    expect("\u{1F600}" < "\u{FFFD}").toBe(true);
+    expect([astral, replacement, latin].sort(compareHumans).map((u) => u.userId)).toEqual(["c", "b", "a"]);
+    expect([replacement, latin, astral].sort(compareHumans).map((u) => u.userId)).toEqual(["c", "b", "a"]);
+    expect(compareHumans(astral, replacement)).toBe(1);
+    expect(compareHumans(replacement, astral)).toBe(-1);
+    // User ids too (of users without handle): U+1D49C (a letter, D835 DC9C) after U+FF5A (fullwidth z).
+    expect([summary("\u{1D49C}x"), summary("\u{FF5A}x")].sort(compareHumans).map((u) => u.userId)).toEqual(["\u{FF5A}x", "\u{1D49C}x"]);
+  });
+
+  it("humanQueryWords: lower-cased words split on any whitespace, empty ones dropped, special characters kept", () => {
+    expect(humanQueryWords("Bruce LE")).toEqual(["bruce", "le"]);
+    expect(humanQueryWords("  bruce\t \n le\u00a0KungFu  ")).toEqual(["bruce", "le", "kungfu"]);
+    expect(humanQueryWords("")).toEqual([]);
+    expect(humanQueryWords(" \t\n")).toEqual([]);
+    expect(humanQueryWords("%_ a.* ÉLODIE")).toEqual(["%_", "a.*", "élodie"]);
+    expect(humanQueryWords("le bruce")).toEqual(["le", "bruce"]);
   });
 
   it("findHumans: filters, counts, pages; revocation judged at now", () => {

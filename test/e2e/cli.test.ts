@@ -85,10 +85,9 @@ describe("the `parsec backend run` process", () => {
     if (closed) expect((await within(2_000, closed, "session close")).code).toBe(1001);
   });
 
-  it("exits 2 naming --db when PostgreSQL is asked for (not yet supported)", async () => {
-    const proc = startParsec(["backend", "run", "--dev", "-P", "0", "--db", "postgresql://x/y"]);
-    expect(await within(20_000, proc.exited, "exit")).toBe(2);
-    expect(proc.stderr).toContain("--db");
-    expect(proc.stderr).toContain("not yet supported");
+  it("exits 1 naming the database when the PostgreSQL of --db cannot be reached", async () => {
+    const proc = startParsec(["backend", "run", "--dev", "-P", "0", "--db", "postgresql://127.0.0.1:1/y"]);
+    expect(await within(20_000, proc.exited, "exit")).toBe(1);
+    expect(proc.stderr).toContain("cannot connect to PostgreSQL at 127.0.0.1:1");
   });
 });

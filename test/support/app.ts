@@ -24,7 +24,7 @@ import {
   type InvitationType,
   type UserProfile,
 } from "../../src/domain/ids.js";
-import type { Invitation } from "../../src/domain/invite/index.js";
+import { INITIAL_CONDUIT, type Invitation } from "../../src/domain/invite/index.js";
 import { DEFAULT_ORGANIZATION_SETTINGS, type OrganizationDefaults } from "../../src/domain/organization/index.js";
 import { pack } from "../../src/domain/serialization/msgpack.js";
 import { DateTime } from "../../src/domain/time.js";
@@ -97,7 +97,10 @@ export interface TestApp {
   readonly deps: ApplicationDeps;
   readonly clock: FakeClock;
   readonly events: MemoryEventBus;
-  /** Every event delivered on the bus since the app was built, in order. */
+  /**
+   * Every event committed on the bus since the app was built, in order, recorded at commit (subscribers get them on a
+   * later turn of the event loop: `await t.events.idle()` before checking what they received).
+   */
   readonly published: BackendEvent[];
   /** Errors thrown by bus listeners (the bus isolates them). */
   readonly listenerErrors: unknown[];
@@ -113,9 +116,11 @@ export const buildTestApp = (options: TestAppOptions = {}): TestApp => {
   const clock = options.clock ?? new FakeClock(options.start);
   const persistence = createMemoryPersistence(() => clock.now());
   const listenerErrors: unknown[] = [];
-  const events = new MemoryEventBus((err) => listenerErrors.push(err));
   const published: BackendEvent[] = [];
-  events.subscribe((event) => published.push(event));
+  const events = new MemoryEventBus(
+    (err) => listenerErrors.push(err),
+    (event) => published.push(event),
+  );
   const random =
     options.random === "real" ? new CryptoRandom() : options.random === undefined || options.random === "deterministic" ? new SeededRandom(options.seed) : options.random;
   const config: ApplicationConfig = {
@@ -326,7 +331,11 @@ export const login = async (t: TestApp, org: BootstrappedOrganization, device: D
   return { session: outcome.session, key, deviceId: device, userId: outcome.session.userId };
 };
 
-/** Marks `user` revoked on `on` directly in the memory store (user_revoke is not a use case yet). */
+/** The device and its user as the handshake reads them (`UserRepository.getAuthentication`), or null when unknown. */
+export const storedDevice = async (t: TestApp, organizationId: OrganizationID, device: DeviceID) =>
+  (await t.deps.users.getAuthentication(organizationId, device))?.device ?? null;
+
+/** Marks `user` revoked on `on` directly in the memory store (no certificate needed, unlike `user_revoke`). */
 export const revokeUserInStore = (t: TestApp, organizationId: OrganizationID, user: UserID, on: DateTime): void => {
   const data = t.persistence.store.organizations.get(organizationId);
   const found = data?.users.get(user);
@@ -334,7 +343,7 @@ export const revokeUserInStore = (t: TestApp, organizationId: OrganizationID, us
   data.users.set(user, { ...found, revokedOn: on });
 };
 
-/** Saves an invitation through the memory repository (invite_new is not a use case yet). */
+/** Writes an invitation straight into the memory store, with any fields (a status or deletion `invite_new` cannot give). */
 export const seedInvitation = async (
   t: TestApp,
   organizationId: OrganizationID,
@@ -351,6 +360,8 @@ export const seedInvitation = async (
     deleted: null,
     ...fields,
   };
-  await t.persistence.invitations.save(organizationId, invitation);
+  const data = t.persistence.store.organizations.get(organizationId);
+  if (!data) throw new Error(`no organization ${organizationId}`);
+  data.invitations.set(invitation.token, { invitation, conduit: INITIAL_CONDUIT, presence: new Set() });
   return invitation;
 };

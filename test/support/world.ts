@@ -21,7 +21,7 @@ import { newUserCertificates, randomEd25519 } from "./certificates.js";
 
 /**
  * Worlds for use-case and handler tests, built on {@link buildTestApp}: a bootstrapped organization with logged-in
- * members, users created through `user_create`, realms seeded in the repository, hand-made sessions and handler contexts.
+ * members, users created through `user_create`, realms seeded in the memory store, hand-made sessions and handler contexts.
  */
 
 /** Unwraps a parse result of known-valid test input, or throws its error. */
@@ -102,6 +102,7 @@ export const fakeSession = (raw: string, organizationId: OrganizationID = orgId(
   deviceLabel: null,
   verifyKey: Buffer.alloc(32),
   publicKey: Buffer.alloc(32),
+  sequesterAuthorityCertificate: null,
   apiVersion: { major: 2, revision: 10 },
   clientApiVersion: { major: 2, revision: 10 },
 });
@@ -141,11 +142,12 @@ export const realmWithGrants = (
   };
 };
 
-/** Saves `realm` straight in `t`'s realm repository (in a unit of work of `organizationId`). */
-export const storeRealm = (t: TestApp, organizationId: OrganizationID, realm: Realm): Promise<void> =>
-  t.deps.uow.run(organizationId, (tx) => t.deps.realms.save(tx, organizationId, realm));
+/** Saves `realm` straight in `t`'s memory store, replacing any realm of the same id. */
+export const storeRealm = async (t: TestApp, organizationId: OrganizationID, realm: Realm): Promise<void> => {
+  t.persistence.store.realmsOf(organizationId).set(realm.id, realm);
+};
 
-/** Saves realm `realmId` with `owner`'s user as its only OWNER (granted by `owner`), straight in the repository. */
+/** Saves realm `realmId` with `owner`'s user as its only OWNER (granted by `owner`), straight in the memory store. */
 export const storeOwnedRealm = (t: TestApp, owner: AuthenticatedSession, realmId: RealmID): Promise<void> =>
   storeRealm(t, owner.organizationId, realmWithGrants(t, realmId, [[owner.userId, "OWNER"]], { grantedBy: owner.deviceId }));
 

@@ -15,6 +15,9 @@ export type CommandStep =
 /** The outcome of `POST /anonymous/<organization_id>`: a reply frame, or an HTTP status with an empty body. */
 export type AnonymousStep = { readonly ok: true; readonly frame: Buffer; readonly cmd: string; readonly status: string } | { readonly ok: false; readonly httpStatus: number };
 
+/** How long a non-cancellable command (a waiting SAS step) may go on after its connection closed: 5 minutes. */
+export const ORPHANED_COMMAND_TIMEOUT_MS = 5 * 60 * 1000;
+
 /**
  * What the transport needs from the wire protocol: Parsec's handshake and command loop, independent
  * of how bytes travel. Implemented by the protocol adapter; a transport never sees msgpack or use cases.
@@ -25,14 +28,17 @@ export interface WireEngine {
   /** Processes the client's answer frame (`text` when it came as a text frame). */
   handshake(frame: Buffer, challenge: Buffer, text: boolean): Promise<HandshakeStep>;
   /**
-   * Serves one request frame of an established session. `signal` aborts when the client sends another
-   * request; a command that honours it (a waiting `events_listen`) resolves to null and no reply is sent.
+   * Serves one request frame of an established session. As in Parsec, only `events_listen` and
+   * `invite_1_claimer_wait_peer` are cancellable: they end, resolving to null (no reply), when `signals.newRequest`
+   * (the client sent another request; the transport serves it next) or `signals.closed` (the connection closed)
+   * aborts. Every other command runs to completion even if its connection closed — a SAS step keeps its place in
+   * the exchange for the peer — bounded by {@link ORPHANED_COMMAND_TIMEOUT_MS} after the close.
    */
   command(
     session: AuthenticatedSession | InvitedSession,
     frame: Buffer,
     text: boolean,
-    signal: AbortSignal,
+    signals: { readonly newRequest: AbortSignal; readonly closed: AbortSignal },
     /** Closes this connection (used when it must end outside a request, e.g. its event queue overflowed). */
     closeConnection: (code: number, reason: string) => void,
   ): Promise<CommandStep | null>;

@@ -2,13 +2,37 @@ import type { Application, AuthenticatedSession, HandshakeFailure, InvitedSessio
 import { ballparkOffsets } from "../../domain/certificates/index.js";
 import { CHALLENGE_SIZE, SUPPORTED_API_VERSIONS } from "../../domain/handshake/index.js";
 import type { OrganizationID } from "../../domain/ids.js";
-import type { AnonymousStep, CommandStep, HandshakeStep, WireEngine } from "./engine-types.js";
+import { ORPHANED_COMMAND_TIMEOUT_MS, type AnonymousStep, type CommandStep, type HandshakeStep, type WireEngine } from "./engine-types.js";
 import { decodeHandshakeAnswer, encodeHandshakeChallenge, encodeHandshakeFailure, encodeHandshakeOk } from "./handshake.js";
 import { EventQueueOverflowError } from "./handlers/events.js";
 import { handlerTables, type Handler, type HandlerContext } from "./handlers/index.js";
 import { decodeRequest, encodeTypedReply, encodeReply, genericErrorReply, invalidMsgFormatRep, type ClientFamily, type DecodeRequestResult } from "./registry.js";
 
-export type { WireEngine, HandshakeStep, CommandStep, AnonymousStep } from "./engine-types.js";
+export { ORPHANED_COMMAND_TIMEOUT_MS, type WireEngine, type HandshakeStep, type CommandStep, type AnonymousStep } from "./engine-types.js";
+
+/** A handler context whose abort signal is chosen once the command is known (cancellable or not). */
+type Context<F extends ClientFamily> = Omit<HandlerContext<F>, "signal"> & { readonly signal: (cmd: string) => AbortSignal };
+
+/** The commands a new request or a closed connection cancels (Parsec v2.16.3 `cancel_on_client_sending_new_cmd`). */
+const CANCELLABLE: Readonly<Record<"authenticated" | "invited", ReadonlySet<string>>> = {
+  authenticated: new Set(["events_listen"]),
+  invited: new Set(["invite_1_claimer_wait_peer"]),
+};
+
+const orphanSignals = new WeakMap<AbortSignal, AbortSignal>();
+
+/** Aborts {@link ORPHANED_COMMAND_TIMEOUT_MS} after `closed` aborts; one per connection (per `closed` signal). */
+const orphanSignal = (closed: AbortSignal): AbortSignal => {
+  let signal = orphanSignals.get(closed);
+  if (signal) return signal;
+  const controller = new AbortController();
+  const arm = () => setTimeout(() => controller.abort(), ORPHANED_COMMAND_TIMEOUT_MS).unref();
+  if (closed.aborted) arm();
+  else closed.addEventListener("abort", arm, { once: true });
+  signal = controller.signal;
+  orphanSignals.set(closed, signal);
+  return signal;
+};
 
 const failure = (outcome: HandshakeFailure): HandshakeStep => ({
   ok: false,
@@ -25,7 +49,7 @@ const failure = (outcome: HandshakeFailure): HandshakeStep => ({
 export const createWireEngine = (app: Application): WireEngine => {
   const tables = handlerTables({ debug: app.config.debug });
 
-  const dispatch = async <F extends ClientFamily>(family: F, ctx: HandlerContext<F>, decoded: DecodeRequestResult<F>): Promise<CommandStep | null> => {
+  const dispatch = async <F extends ClientFamily>(family: F, context: Context<F>, decoded: DecodeRequestResult<F>): Promise<CommandStep | null> => {
     if (decoded.kind !== "ok") {
       const reply = genericErrorReply(decoded);
       return { frame: encodeReply(reply), cmd: "", status: reply.status };
@@ -35,19 +59,21 @@ export const createWireEngine = (app: Application): WireEngine => {
       const reply = genericErrorReply({ kind: "unknown_command" });
       return { frame: encodeReply(reply), cmd: decoded.cmd, status: reply.status };
     }
+    const { signal, ...rest } = context;
+    const ctx: HandlerContext<F> = { ...rest, signal: signal(decoded.cmd) };
     let reply: unknown;
     try {
       reply = await handler(ctx, decoded.req as never);
     } catch (err) {
-      if (err instanceof EventQueueOverflowError) return { close: { code: 1008, reason: "Too many pending events" }, cmd: decoded.cmd };
+      if (err instanceof EventQueueOverflowError) return { close: { code: err.code, reason: err.reason }, cmd: decoded.cmd };
       throw err;
     }
     if (reply === null) return null;
     return { frame: encodeTypedReply(family, decoded.cmd as never, reply as never), cmd: decoded.cmd, status: (reply as { status: string }).status };
   };
 
-  const serve = <F extends ClientFamily>(family: F, ctx: HandlerContext<F>, frame: Buffer, text: boolean): Promise<CommandStep | null> =>
-    text ? Promise.resolve({ frame: encodeReply(invalidMsgFormatRep), cmd: "", status: invalidMsgFormatRep.status }) : dispatch(family, ctx, decodeRequest(family, frame));
+  const serve = <F extends ClientFamily>(family: F, context: Context<F>, frame: Buffer, text: boolean): Promise<CommandStep | null> =>
+    text ? Promise.resolve({ frame: encodeReply(invalidMsgFormatRep), cmd: "", status: invalidMsgFormatRep.status }) : dispatch(family, context, decodeRequest(family, frame));
 
   return {
     challenge() {
@@ -85,13 +111,14 @@ export const createWireEngine = (app: Application): WireEngine => {
             });
       if (outcome.kind !== "ok") {
         if (outcome.kind === "organization_expired")
-          app.events.publish({ type: "organization.expired", organizationId: answer.organization_id });
+          await app.events.publishNow({ type: "organization.expired", organizationId: answer.organization_id });
         return failure(outcome);
       }
       return { ok: true, session: outcome.session, frame: encodeHandshakeOk() };
     },
 
-    command(session: AuthenticatedSession | InvitedSession, frame, text, signal, closeConnection) {
+    command(session: AuthenticatedSession | InvitedSession, frame, text, signals, closeConnection) {
+      const signal = (cmd: string) => (CANCELLABLE[session.kind].has(cmd) ? AbortSignal.any([signals.newRequest, signals.closed]) : orphanSignal(signals.closed));
       return session.kind === "authenticated"
         ? serve("authenticated", { app, session, signal, closeConnection }, frame, text)
         : serve("invited", { app, session, signal, closeConnection }, frame, text);
@@ -119,7 +146,8 @@ export const createWireEngine = (app: Application): WireEngine => {
       const mayBeUnknown = app.config.spontaneousOrganizationBootstrap && decoded.kind === "ok" && decoded.cmd !== "organization_bootstrap";
       if (mayBeUnknown && (await app.getOrganization(organizationId)).kind === "not_found") return { ok: false, httpStatus: 404 };
       const session = { kind: "anonymous", organizationId, apiVersion: SUPPORTED_API_VERSIONS[1]! } as const;
-      const step = await dispatch("anonymous", { app, session, signal: new AbortController().signal, closeConnection: () => {} }, decoded);
+      const never = new AbortController().signal;
+      const step = await dispatch("anonymous", { app, session, signal: () => never, closeConnection: () => {} }, decoded);
       if (!step || "close" in step || step.status === "unknown_command") return { ok: false, httpStatus: 415 };
       return { ok: true, ...step };
     },

@@ -25,13 +25,16 @@ export type CreateBlockOutcome =
 
 type CreateBlockDeps = Pick<ApplicationDeps, "uow" | "realms" | "blocks" | "blockStore" | "clock" | "errors">;
 
-/** The refusal `block_create` owes the author, or null when it may go on. */
+/**
+ * The refusal `block_create` owes the author, or null when it may go on. With a transaction, the realm is held
+ * `share` until it ends (several block creations of one realm run at once; role changes and maintenance wait).
+ */
 const refusal = async (deps: CreateBlockDeps, author: AuthenticatedSession, input: CreateBlockInput, tx?: Tx): Promise<CreateBlockOutcome | null> => {
-  const realm = await deps.realms.get(author.organizationId, input.realmId, tx);
+  const realm = await deps.realms.getAccess(author.organizationId, input.realmId, author.userId, tx, tx ? "share" : undefined);
   if (!realm) return { kind: "not_found" };
-  const access = checkBlockWrite(realm, author.userId);
+  const access = checkBlockWrite(realm);
   if (access.kind !== "ok") return access;
-  if (await deps.blocks.get(author.organizationId, input.blockId, tx)) return { kind: "already_exists" };
+  if (await deps.blocks.exists(author.organizationId, input.blockId, tx)) return { kind: "already_exists" };
   return null;
 };
 
@@ -41,7 +44,7 @@ const refusal = async (deps: CreateBlockDeps, author: AuthenticatedSession, inpu
  * that re-checks the same rules, records the metadata. The payload goes first so that metadata never
  * points to a missing payload; a payload left behind by a later refusal is unreachable and harmless
  * (block stores are idempotent per id). The block store call stays outside the unit of work so that a
- * slow store never holds the organization's lock.
+ * slow store never holds a lock.
  */
 export const createBlock =
   (deps: CreateBlockDeps) =>

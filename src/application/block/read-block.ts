@@ -21,13 +21,11 @@ export type ReadBlockOutcome =
  * immutable, so the metadata check and the payload read need no unit of work.
  */
 export const readBlock =
-  (deps: Pick<ApplicationDeps, "realms" | "blocks" | "blockStore" | "errors">) =>
+  (deps: Pick<ApplicationDeps, "blocks" | "blockStore" | "errors">) =>
   async (reader: AuthenticatedSession, blockId: BlockID): Promise<ReadBlockOutcome> => {
-    const meta = await deps.blocks.get(reader.organizationId, blockId);
-    if (!meta) return { kind: "not_found" };
-    const realm = await deps.realms.get(reader.organizationId, meta.realmId);
-    if (!realm) return { kind: "not_found" };
-    const access = checkBlockRead(realm, reader.userId);
+    const found = await deps.blocks.getForRead(reader.organizationId, blockId, reader.userId);
+    if (!found) return { kind: "not_found" };
+    const access = checkBlockRead(found.realm);
     if (access.kind !== "ok") return access;
     let block: Buffer | null;
     try {

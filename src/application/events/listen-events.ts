@@ -11,13 +11,16 @@ export const EVENT_QUEUE_CAPACITY = 100;
 /**
  * Outcome of `events_listen`. `cancelled`: the call was aborted (the client sent another request or left)
  * and gets no reply. `overflowed`: more than {@link EVENT_QUEUE_CAPACITY} events piled up unread; Parsec
- * then closes the connection so that the client reconnects and resynchronises.
+ * then closes the connection so that the client reconnects and resynchronises. `lost`: the event bus reported
+ * that events may have been lost (e.g. its connection to the other server processes was cut); the connection is
+ * closed likewise.
  */
 export type ListenEventsOutcome =
   | { readonly kind: "ok"; readonly event: ClientEvent }
   | { readonly kind: "no_events" }
   | { readonly kind: "cancelled" }
-  | { readonly kind: "overflowed" };
+  | { readonly kind: "overflowed" }
+  | { readonly kind: "lost" };
 
 const NO_EVENTS: ListenEventsOutcome = { kind: "no_events" };
 const CANCELLED: ListenEventsOutcome = { kind: "cancelled" };
@@ -42,11 +45,12 @@ export const eventSessions = (deps: Pick<ApplicationDeps, "events" | "realms">, 
      * Authenticated `events_subscribe`: from now on the connection collects the events its user may see. Idempotent.
      * As in Parsec, the user's realms are loaded once, then kept up to date by the `realm.roles_updated` events of
      * the user: an event of a realm reaches the connection only if the user is a member when it happens.
-     * `onOverflow` is called once if more than the queue's capacity piles up unread (the connection should close).
+     * `onLost` is called once if more than the queue's capacity piles up unread (`overflow`), or if the bus reports
+     * that events may have been lost (`gap`): the connection should then close so that its client resynchronises.
      */
-    subscribeEvents: async (session: AuthenticatedSession, onOverflow: () => void = () => {}): Promise<{ kind: "ok" }> => {
+    subscribeEvents: async (session: AuthenticatedSession, onLost: (reason: "overflow" | "gap") => void = () => {}): Promise<{ kind: "ok" }> => {
       if (subscriptions.has(session)) return { kind: "ok" };
-      const queue = new SessionEvents(capacity, onOverflow);
+      const queue = new SessionEvents(capacity, onLost);
       subscriptions.set(session, queue);
       let realms: Set<RealmID> | null = null;
       const early: BackendEvent[] = [];
@@ -58,7 +62,12 @@ export const eventSessions = (deps: Pick<ApplicationDeps, "events" | "realms">, 
         } else if (isRealmClientEvent(event) && !realms!.has(event.realmId)) return;
         queue.push(event);
       };
-      queue.attach(deps.events.subscribe((event) => (realms === null ? early.push(event) : take(event))));
+      queue.attach(
+        deps.events.subscribe(session.organizationId, {
+          event: (event) => (realms === null ? early.push(event) : take(event)),
+          gap: () => queue.lose("gap"),
+        }),
+      );
       realms = new Set(await deps.realms.listForUser(session.organizationId, session.userId));
       for (const event of early.splice(0)) take(event);
       return { kind: "ok" };
@@ -74,7 +83,7 @@ export const eventSessions = (deps: Pick<ApplicationDeps, "events" | "realms">, 
       for (;;) {
         if (signal.aborted) return CANCELLED;
         const queue = subscriptions.get(session);
-        if (queue?.overflowed) return { kind: "overflowed" };
+        if (queue?.lost) return { kind: queue.lost === "overflow" ? "overflowed" : "lost" };
         const event = queue?.shift();
         if (event) return { kind: "ok", event };
         if (!wait) return NO_EVENTS;

@@ -9,15 +9,15 @@ export class SessionEvents {
   private readonly queue: ClientEvent[] = [];
   private readonly waiters = new Set<() => void>();
   private unsubscribe: Unsubscribe | null = null;
-  private overflowedFlag = false;
+  private lostBecause: "overflow" | "gap" | null = null;
 
   /**
    * @param capacity Events kept before the subscription is deemed overflowed.
-   * @param onOverflow Called once, at the overflow.
+   * @param onLost Called once, when the subscription overflows or the bus reports a gap (events may be missing).
    */
   constructor(
     private readonly capacity: number,
-    private readonly onOverflow: () => void = () => {},
+    private readonly onLost: (reason: "overflow" | "gap") => void = () => {},
   ) {}
 
   /** Binds the bus subscription this queue is fed by, released by {@link close} or an overflow. */
@@ -25,20 +25,32 @@ export class SessionEvents {
     this.unsubscribe = unsubscribe;
   }
 
-  /** True once more than `capacity` events were pending: the queue was dropped and no more events are taken. */
-  get overflowed(): boolean {
-    return this.overflowedFlag;
+  /**
+   * Why the subscription stopped being trustworthy, or null: `overflow` once more than `capacity` events were pending,
+   * `gap` once the bus reported that events may have been lost. Either way the queue was dropped, no more events are
+   * taken, and the connection should be closed so that its client reconnects and resynchronises.
+   */
+  get lost(): "overflow" | "gap" | null {
+    return this.lostBecause;
   }
 
-  /** Queues an event and wakes the waiting listeners; past capacity, overflows instead. */
+  /** Queues an event and wakes the waiting listeners; past capacity, the subscription is lost instead. */
   push(event: ClientEvent): void {
-    if (this.overflowedFlag) return;
-    if (this.queue.length >= this.capacity) {
-      this.overflowedFlag = true;
-      this.queue.length = 0;
-      this.release();
-      this.onOverflow();
-    } else this.queue.push(event);
+    if (this.lostBecause) return;
+    if (this.queue.length >= this.capacity) this.lose("overflow");
+    else {
+      this.queue.push(event);
+      this.wakeAll();
+    }
+  }
+
+  /** Events may be missing (`gap`) or too many piled up (`overflow`): drops the queue and calls `onLost` once. */
+  lose(reason: "overflow" | "gap"): void {
+    if (this.lostBecause) return;
+    this.lostBecause = reason;
+    this.queue.length = 0;
+    this.release();
+    this.onLost(reason);
     this.wakeAll();
   }
 
@@ -47,7 +59,7 @@ export class SessionEvents {
     return this.queue.shift();
   }
 
-  /** Resolves at the next {@link push}, overflow or {@link close}, or when `signal` aborts. */
+  /** Resolves at the next {@link push}, loss or {@link close}, or when `signal` aborts. */
   next(signal: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
       if (signal.aborted) return resolve();

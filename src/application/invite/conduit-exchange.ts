@@ -25,17 +25,22 @@ type Deps = Pick<ApplicationDeps, "uow" | "invitations" | "events">;
 
 /**
  * Wakes a waiting step whenever the conduit or the status of one invitation changes (Parsec waits on
- * `invite.conduit_updated` and `invite.status_changed`). Subscribed before the step talks, so that no
- * change between the talk and the wait is missed.
+ * `invite.conduit_updated` and `invite.status_changed`), or when events may have been lost (the bus's gap: the
+ * step re-reads the conduit). Subscribed before the step talks, so that no change between the talk and the wait is
+ * missed.
  */
 const watchInvitation = (events: EventBus, organizationId: OrganizationID, token: InvitationToken) => {
   let changed = false;
   let wake: (() => void) | null = null;
-  const unsubscribe = events.subscribe((event) => {
-    if ((event.type === "invite.conduit_updated" || event.type === "invite.status_changed") && event.organizationId === organizationId && event.token === token) {
-      changed = true;
-      wake?.();
-    }
+  const signalChange = () => {
+    changed = true;
+    wake?.();
+  };
+  const unsubscribe = events.subscribe(organizationId, {
+    event: (event) => {
+      if ((event.type === "invite.conduit_updated" || event.type === "invite.status_changed") && event.token === token) signalChange();
+    },
+    gap: signalChange,
   });
   return {
     /** Resolves true at the next change (at once if one happened since the last call), false when `signal` aborts first. */
@@ -107,7 +112,7 @@ const exchange = async (
       const step = conduitTalk(await deps.invitations.getConduit(tx, organizationId, token), target.side, state, payload);
       if (step.kind === "talked") {
         await deps.invitations.saveConduit(tx, organizationId, token, step.conduit);
-        deps.events.publish({ type: "invite.conduit_updated", organizationId, token }, tx);
+        await deps.events.publish(tx, { type: "invite.conduit_updated", organizationId, token });
       }
       return step;
     });
@@ -119,7 +124,7 @@ const exchange = async (
         const step = conduitListen(await deps.invitations.getConduit(tx, organizationId, token), talked.listen);
         if (step.kind === "received" && step.conduit) {
           await deps.invitations.saveConduit(tx, organizationId, token, step.conduit);
-          deps.events.publish({ type: "invite.conduit_updated", organizationId, token }, tx);
+          await deps.events.publish(tx, { type: "invite.conduit_updated", organizationId, token });
         }
         return step;
       });

@@ -1,5 +1,5 @@
 import type { HumanHandle, InvitationToken, UserID } from "../../domain/ids.js";
-import { deleteInvitation as deleted, type Invitation, type InvitationDeletedReason } from "../../domain/invite/index.js";
+import type { Invitation, InvitationDeletedReason } from "../../domain/invite/index.js";
 import type { ApplicationDeps } from "../deps.js";
 import type { AuthenticatedSession, InvitedSession } from "../session/session.js";
 
@@ -31,11 +31,14 @@ export const deleteInvitation =
       const invitation = await deps.invitations.get(session.organizationId, input.token, tx);
       if (!invitation || invitation.greeterUserId !== session.userId) return { kind: "not_found" };
       if (invitation.deleted) return { kind: "already_deleted" };
-      await deps.invitations.save(session.organizationId, deleted(invitation, deps.clock.now(), input.reason), tx);
-      deps.events.publish(
-        { type: "invite.status_changed", organizationId: session.organizationId, greeter: session.userId, token: input.token, status: "DELETED" },
-        tx,
-      );
+      await deps.invitations.markDeleted(tx, session.organizationId, input.token, deps.clock.now(), input.reason);
+      await deps.events.publish(tx, {
+        type: "invite.status_changed",
+        organizationId: session.organizationId,
+        greeter: session.userId,
+        token: input.token,
+        status: "DELETED",
+      });
       return { kind: "ok" };
     });
 
@@ -62,25 +65,29 @@ export const invitationInfo =
   };
 
 /**
- * Claimer presence (Parsec `claimer_joined` / `claimer_left`), called by the transport when an invited
- * connection opens and closes: records the invitation READY, then back to IDLE, and publishes
- * `invite.status_changed` each time (even when unchanged, as Parsec does). A deleted invitation is left as is.
+ * Claimer presence (Parsec `claimer_joined` / `claimer_left`), called by the transport when an invited connection
+ * opens and closes: records this connection as present (or no longer), and publishes `invite.status_changed` with the
+ * invitation's status afterwards — READY while any claimer connection of any server process is open, IDLE once none
+ * is — each time, even when unchanged, as Parsec does. A deleted or unknown invitation is left as is, silently.
  */
 export const claimerPresence = (deps: Pick<ApplicationDeps, "uow" | "invitations" | "events">) => {
-  const set = (session: InvitedSession, status: "READY" | "IDLE"): Promise<void> =>
+  const set = (session: InvitedSession, present: boolean): Promise<void> =>
     deps.uow.run(session.organizationId, async (tx) => {
       const invitation = await deps.invitations.get(session.organizationId, session.invitation.token, tx);
       if (!invitation || invitation.deleted) return;
-      if (invitation.status !== status) await deps.invitations.save(session.organizationId, { ...invitation, status }, tx);
-      deps.events.publish(
-        { type: "invite.status_changed", organizationId: session.organizationId, greeter: invitation.greeterUserId, token: invitation.token, status },
-        tx,
-      );
+      const status = await deps.invitations.setClaimerPresence(tx, session.organizationId, invitation.token, session.connectionId, present);
+      await deps.events.publish(tx, {
+        type: "invite.status_changed",
+        organizationId: session.organizationId,
+        greeter: invitation.greeterUserId,
+        token: invitation.token,
+        status,
+      });
     });
   return {
-    /** A claimer connected with `session`'s invitation: READY. */
-    claimerJoined: (session: InvitedSession) => set(session, "READY"),
-    /** That claimer's connection closed: IDLE. */
-    claimerLeft: (session: InvitedSession) => set(session, "IDLE"),
+    /** A claimer connected with `session`'s invitation. */
+    claimerJoined: (session: InvitedSession) => set(session, true),
+    /** That claimer's connection closed. */
+    claimerLeft: (session: InvitedSession) => set(session, false),
   };
 };

@@ -2,7 +2,6 @@ import { invitationUrl } from "../../domain/backend-addr.js";
 import { InvitationToken, type UserID } from "../../domain/ids.js";
 import {
   INVITATION_TOKEN_SIZE,
-  isActiveMember,
   mayInviteUser,
   renderInvitationEmail,
   type Invitation,
@@ -59,13 +58,11 @@ export const inviteNew =
     const organizationId = session.organizationId;
     const created = await deps.uow.run(organizationId, async (tx): Promise<{ kind: "already_member" } | { kind: "ok"; invitation: Invitation }> => {
       const now = deps.clock.now();
-      if (request.claimerEmail !== null && isActiveMember(await deps.users.listUserSummaries(organizationId, tx), request.claimerEmail, now))
+      if (request.claimerEmail !== null && (await deps.users.isEmailTaken(organizationId, request.claimerEmail, now, tx)))
         return { kind: "already_member" };
-      const existing = await deps.invitations.findReusable(tx, organizationId, request);
-      if (existing) return { kind: "ok", invitation: existing };
       const token = InvitationToken.fromBytes(deps.random.bytes(INVITATION_TOKEN_SIZE));
       if (!token.ok) throw new Error(token.error);
-      const invitation: Invitation = {
+      const candidate: Invitation = {
         token: token.value,
         type: request.type,
         greeterUserId: session.userId,
@@ -75,8 +72,9 @@ export const inviteNew =
         status: "IDLE",
         deleted: null,
       };
-      await deps.invitations.save(organizationId, invitation, tx);
-      deps.events.publish({ type: "invite.status_changed", organizationId, greeter: session.userId, token: invitation.token, status: "IDLE" }, tx);
+      const { created, invitation } = await deps.invitations.createOrReuse(tx, organizationId, candidate);
+      if (created)
+        await deps.events.publish(tx, { type: "invite.status_changed", organizationId, greeter: session.userId, token: invitation.token, status: "IDLE" });
       return { kind: "ok", invitation };
     });
     if (created.kind !== "ok") return created;

@@ -5,12 +5,12 @@ import type { Tx } from "../ports/index.js";
 
 /**
  * Posts a message to a user's inbox inside the caller's unit of work and publishes
- * `message.received` on commit. Used by the realm use cases (sharing notices, re-encryption).
+ * `message.received` with the transaction (delivered after commit). Used by the realm use cases (sharing notices, re-encryption).
  */
 export const postMessage =
   (deps: Pick<ApplicationDeps, "messages" | "events">) =>
   async (tx: Tx, organizationId: OrganizationID, recipient: UserID, message: { sender: DeviceID; timestamp: DateTime; body: Buffer }): Promise<number> => {
     const index = await deps.messages.post(tx, organizationId, recipient, message);
-    deps.events.publish({ type: "message.received", organizationId, author: message.sender, recipient, index }, tx);
+    await deps.events.publish(tx, { type: "message.received", organizationId, author: message.sender, recipient, index });
     return index;
   };

@@ -1,7 +1,5 @@
 import type { OrganizationID } from "../../domain/ids.js";
 import {
-  applyPatch,
-  isBootstrapped,
   type Organization,
   type OrganizationPatch,
   type OrganizationStats,
@@ -24,15 +22,14 @@ export interface CreateOrganizationInput {
 export type CreateOrganizationOutcome = { kind: "ok"; bootstrapToken: string } | { kind: "already_exists" };
 
 /**
- * Creates an organization, or re-creates one that is not bootstrapped yet (a new bootstrap token replaces the old).
- * Source: Parsec v2.16.3 administration API and `OrganizationComponent.create`.
+ * Creates an organization, or re-creates one that is not bootstrapped yet (a new bootstrap token and settings replace
+ * the old ones); a bootstrapped organization is never touched (`already_exists`), even when its bootstrap commits
+ * concurrently. Source: Parsec v2.16.3 administration API and `OrganizationComponent.create`.
  */
 export const createOrganization =
   (deps: Pick<ApplicationDeps, "uow" | "organizations" | "clock" | "random" | "config">) =>
   (input: CreateOrganizationInput): Promise<CreateOrganizationOutcome> =>
-    deps.uow.run(input.organizationId, async (tx) => {
-      const existing = await deps.organizations.get(input.organizationId, tx);
-      if (existing && isBootstrapped(existing)) return { kind: "already_exists" };
+    deps.uow.run(input.organizationId, async (tx): Promise<CreateOrganizationOutcome> => {
       const defaults = deps.config.organizationDefaults;
       const bootstrapToken = input.bootstrapToken ?? deps.random.bytes(32).toString("hex");
       const organization: Organization = {
@@ -48,8 +45,9 @@ export const createOrganization =
         sequesterAuthority: null,
         sequesterServicesCertificates: null,
       };
-      await deps.organizations.save(tx, organization);
-      return { kind: "ok", bootstrapToken };
+      if ((await deps.organizations.create(tx, organization)) === "ok") return { kind: "ok", bootstrapToken };
+      const replaced = await deps.organizations.replaceNotBootstrapped(tx, organization);
+      return replaced === "ok" ? { kind: "ok", bootstrapToken } : { kind: "already_exists" };
     });
 
 /** The organization or `not_found` (`GET /administration/organizations/<id>`). */
@@ -68,11 +66,9 @@ export const getOrganization =
 export const patchOrganization =
   (deps: Pick<ApplicationDeps, "uow" | "organizations" | "events">) =>
   (id: OrganizationID, patch: OrganizationPatch): Promise<{ kind: "ok" } | { kind: "not_found" }> =>
-    deps.uow.run(id, async (tx) => {
-      const organization = await deps.organizations.get(id, tx);
-      if (!organization) return { kind: "not_found" };
-      await deps.organizations.save(tx, applyPatch(organization, patch));
-      if (patch.isExpired === true) deps.events.publish({ type: "organization.expired", organizationId: id }, tx);
+    deps.uow.run(id, async (tx): Promise<{ kind: "ok" } | { kind: "not_found" }> => {
+      if ((await deps.organizations.update(tx, id, patch)) === "not_found") return { kind: "not_found" };
+      if (patch.isExpired === true) await deps.events.publish(tx, { type: "organization.expired", organizationId: id });
       return { kind: "ok" };
     });
 

@@ -1,6 +1,5 @@
 import { checkOrganizationBootstrap, type BadTimestamp } from "../../domain/certificates/index.js";
 import type { OrganizationID } from "../../domain/ids.js";
-import { isBootstrapped } from "../../domain/organization/index.js";
 import { deviceFromCertificate, userFromCertificate } from "../../domain/user/index.js";
 import type { ApplicationDeps } from "../deps.js";
 import { createOrganization } from "./administration.js";
@@ -28,9 +27,9 @@ export type BootstrapOrganizationOutcome =
   | { kind: "not_found" };
 
 /**
- * `organization_bootstrap`: verifies the first user's certificates against the root key, then —
- * atomically — checks the organization exists, is not bootstrapped and the token matches, creates the
- * first user and device, and records the root verify key. With spontaneous bootstrap enabled, an
+ * `organization_bootstrap`: verifies the first user's certificates against the root key, then — atomically —
+ * records the bootstrap if the organization exists (`not_found`), is not bootstrapped (`already_bootstrapped`) and
+ * the token matches (`not_found`), and creates the first user and device; of concurrent bootstraps exactly one wins. With spontaneous bootstrap enabled, an
  * unknown organization is first created with an empty bootstrap token.
  * Source: Parsec v2.16.3 `organization.py` (`api_organization_bootstrap`) and `asgi/rpc.py`.
  */
@@ -48,21 +47,19 @@ export const bootstrapOrganization = (deps: ApplicationDeps) => {
     const device = deviceFromCertificate(checked.device, input);
 
     return deps.uow.run(input.organizationId, async (tx): Promise<BootstrapOrganizationOutcome> => {
-      const organization = await deps.organizations.get(input.organizationId, tx);
-      if (!organization) return { kind: "not_found" };
-      if (isBootstrapped(organization)) return { kind: "already_bootstrapped" };
-      if (organization.bootstrapToken !== input.bootstrapToken) return { kind: "not_found" };
-      const created = await deps.users.create(tx, input.organizationId, user, device);
-      if (created !== "ok") return { kind: "invalid_data", reason: `First user cannot be created: ${created}` };
-      await deps.organizations.save(tx, {
-        ...organization,
+      const bootstrapped = await deps.organizations.bootstrap(tx, input.organizationId, {
+        bootstrapToken: input.bootstrapToken,
         rootVerifyKey: Buffer.from(input.rootVerifyKey),
         bootstrappedOn: now,
         sequesterAuthority: checked.sequesterAuthority
           ? { certificate: input.sequesterAuthorityCertificate!, verifyKeyDer: Buffer.from(checked.sequesterAuthority.verifyKeyDer) }
           : null,
-        sequesterServicesCertificates: checked.sequesterAuthority ? [] : null,
       });
+      if (bootstrapped === "already_bootstrapped") return { kind: "already_bootstrapped" };
+      if (bootstrapped !== "ok") return { kind: "not_found" };
+      // A not-bootstrapped organization has no user yet: a failure here is a bug, and the throw rolls the bootstrap back.
+      const created = await deps.users.create(tx, input.organizationId, user, device);
+      if (created !== "ok") throw new Error(`first user of ${input.organizationId} cannot be created: ${created}`);
       return { kind: "ok" };
     });
   };

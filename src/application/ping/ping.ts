@@ -7,8 +7,8 @@ import type { AuthenticatedSession, InvitedSession } from "../session/session.js
  */
 export const ping =
   (deps: Pick<ApplicationDeps, "events">) =>
-  (session: AuthenticatedSession | InvitedSession, value: string): { kind: "ok"; pong: string } => {
+  async (session: AuthenticatedSession | InvitedSession, value: string): Promise<{ kind: "ok"; pong: string }> => {
     if (session.kind === "authenticated")
-      deps.events.publish({ type: "pinged", organizationId: session.organizationId, author: session.deviceId, ping: value });
+      await deps.events.publishNow({ type: "pinged", organizationId: session.organizationId, author: session.deviceId, ping: value });
     return { kind: "ok", pong: value };
   };

@@ -53,15 +53,43 @@ export type BackendEvent =
       readonly encryptionRevision: number;
     };
 
-/** Stop receiving events. */
+/** Stop receiving events (idempotent). */
 export type Unsubscribe = () => void;
 
+/** What a subscription receives from the {@link EventBus}. */
+export interface EventSubscriber {
+  /**
+   * One event of the subscribed organization. Called after the transaction that published it committed, never
+   * from inside `publish`, and in the order the events were committed (per publishing process). Must not throw
+   * (a throw is caught and reported by the adapter).
+   */
+  readonly event: (event: BackendEvent) => void;
+  /**
+   * Events of the organization may have been lost since the last one received (e.g. the connection that brings the
+   * events of every server process was lost, and is back). Whoever waits for an event must re-read the state it
+   * waits on, or give up and let its client resynchronise. Never called by a single-process memory bus.
+   */
+  readonly gap?: () => void;
+}
+
 /**
- * Publishes and delivers {@link BackendEvent}s. With a transaction, delivery waits for its commit;
- * without, delivery is immediate. Subscribers of several server processes sharing one database
- * all receive every event (PostgreSQL adapter: LISTEN/NOTIFY).
+ * Publishes and delivers {@link BackendEvent}s to the subscribers of every server process sharing the same storage
+ * (PostgreSQL adapter: NOTIFY on the writing transaction's connection, one LISTEN connection per process; memory
+ * adapter: one process). Delivery is asynchronous: a publisher's reply never waits for subscribers to run.
  */
 export interface EventBus {
-  publish(event: BackendEvent, tx?: Tx): void;
-  subscribe(listener: (event: BackendEvent) => void): Unsubscribe;
+  /**
+   * Publishes `event` as part of transaction `tx`: delivered only once `tx` has committed, never if it rolls back.
+   * Resolves once the event is recorded in the transaction (PostgreSQL: `pg_notify` sent on its connection).
+   * Events of any size are accepted (a large `pinged` string included).
+   */
+  publish(tx: Tx, event: BackendEvent): Promise<void>;
+  /** Publishes an event that belongs to no transaction (`pinged`, `organization.expired` noticed at a handshake). */
+  publishNow(event: BackendEvent): Promise<void>;
+  /**
+   * Subscribes to the events of one organization, from now on: every event committed after this call is delivered;
+   * an event committed shortly before may be delivered too (it was still on its way), so a subscriber that loads
+   * state after subscribing must tolerate events it already accounts for.
+   */
+  subscribe(organizationId: OrganizationID, subscriber: EventSubscriber): Unsubscribe;
 }

@@ -13,3 +13,4 @@ export type * from "./block-repository.js";
 export type { BlockStore } from "./block-store.js";
 export { BlockStoreError } from "./block-store.js";
 export type * from "./error-reporter.js";
+export { StorageUnavailableError, isStorageUnavailable } from "./storage-unavailable.js";

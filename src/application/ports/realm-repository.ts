@@ -1,17 +1,39 @@
 import type { OrganizationID, RealmID, UserID } from "../../domain/ids.js";
-import type { Realm } from "../../domain/realm/index.js";
+import type { Realm, RealmAccess, RealmMaintenance, RealmRoleGrant } from "../../domain/realm/index.js";
 import type { DateTime } from "../../domain/time.js";
 import type { Tx } from "./unit-of-work.js";
 
 /**
- * Persistence of realms (roles, encryption revision, maintenance). With a transaction, `get` reads
- * under the unit of work's lock (PostgreSQL: `FOR UPDATE` on the realm row) so that a role change and a
- * write of the same realm never interleave.
+ * How a transaction holds a realm until it ends (PostgreSQL row locks on the realm):
+ * - `update` (`FOR UPDATE`): the realm's state and roles cannot change, and no other `update` holder runs — vlob
+ *   writes, re-encryption batches, role changes and maintenance take it, so they never interleave;
+ * - `share` (`FOR KEY SHARE`): the realm cannot change while several `share` holders run at once — block creation.
  */
+export type RealmLock = "update" | "share";
+
+/** Persistence of realms: roles (history and current), encryption revision, maintenance, and the vlob checkpoint. */
 export interface RealmRepository {
+  /**
+   * The whole realm with every grant (certificates included), or null when unknown. For the rare operations that
+   * need it (role changes, maintenance, `realm_get_role_certificates`). With a transaction, the realm is held `update`.
+   */
   get(organizationId: OrganizationID, realmId: RealmID, tx?: Tx): Promise<Realm | null>;
-  /** Inserts or replaces the realm. */
-  save(tx: Tx, organizationId: OrganizationID, realm: Realm): Promise<void>;
+  /**
+   * The {@link RealmAccess} of `userId` (revision, maintenance, the user's last grant) in one lookup, or null when the
+   * realm is unknown. With a transaction and `lock`, the realm is held that way until the transaction ends.
+   */
+  getAccess(organizationId: OrganizationID, realmId: RealmID, userId: UserID, tx?: Tx, lock?: RealmLock): Promise<RealmAccess | null>;
+  /** Inserts a new realm (its grants included); `already_exists` (nothing written) when the id is taken in the organization. */
+  create(tx: Tx, organizationId: OrganizationID, realm: Realm): Promise<"ok" | "already_exists">;
+  /** Appends a role grant to an existing realm held `update` by `tx` (the grant is checked by the domain rules). */
+  addGrant(tx: Tx, organizationId: OrganizationID, realmId: RealmID, grant: RealmRoleGrant): Promise<void>;
+  /** Sets the encryption revision and maintenance of an existing realm held `update` by `tx`. */
+  setMaintenance(
+    tx: Tx,
+    organizationId: OrganizationID,
+    realmId: RealmID,
+    state: { readonly encryptionRevision: number; readonly maintenance: RealmMaintenance | null },
+  ): Promise<void>;
   /** The realms where `userId` currently has a role. */
   listForUser(organizationId: OrganizationID, userId: UserID): Promise<readonly RealmID[]>;
   /** Number of realms created at or before `at`. */

@@ -1,25 +1,48 @@
-import type { OrganizationID, RealmID, UserID, VlobID } from "../../domain/ids.js";
+import type { DeviceID, OrganizationID, RealmID, UserID, VlobID } from "../../domain/ids.js";
+import type { RealmAccess } from "../../domain/realm/index.js";
 import type { DateTime } from "../../domain/time.js";
-import type { ReencryptionEntry, ReencryptionProgress, Vlob, VlobAtom, VlobChanges } from "../../domain/vlob/index.js";
+import type { ReencryptionEntry, ReencryptionProgress, VersionSelector, VlobAtom, VlobChanges, VlobHead } from "../../domain/vlob/index.js";
 import type { Tx } from "./unit-of-work.js";
 
+/** One vlob version as `vlob_read` returns it. */
+export interface VlobVersionRead extends VlobAtom {
+  readonly version: number;
+}
+
+/** What `vlob_read` needs, in one lookup: the reader's access to the vlob's realm and the version selected. */
+export interface VlobRead {
+  readonly realm: RealmAccess;
+  /** The selected version, or null when the selector names none. */
+  readonly selected: VlobVersionRead | null;
+  /** When the selected version's author's user last had its role changed in the realm; null without selection or grant. */
+  readonly authorLastRoleGrantedOn: DateTime | null;
+}
+
+/** One entry of `vlob_list_versions` (no blob). */
+export interface VlobVersionInfo {
+  readonly version: number;
+  readonly timestamp: DateTime;
+  readonly author: DeviceID;
+}
+
 /**
- * Persistence of vlobs (versioned encrypted metadata) and of each realm's change checkpoints.
+ * Persistence of vlobs (versioned encrypted metadata) and of each realm's change checkpoint.
  *
- * Every write (`create`, `append`) increments the realm's checkpoint by one and records the write's timestamp as
- * the author's last write in the realm, in the caller's transaction. The caller holds the realm under the unit of
- * work (`RealmRepository.get` with the transaction) and checks the rules of `src/domain/vlob` before writing.
- * Sequestered copies of blobs are not kept: no organization has enabled sequester services, so none is ever accepted.
+ * Every write (`create`, `append`) appends one version, increments the realm's checkpoint by exactly one — under the
+ * realm's `update` hold, so checkpoints commit in order and a poller never skips one — and records the write in the
+ * realm's change log, in the caller's transaction. Callers hold the realm `update` (through `RealmRepository.getAccess`
+ * or {@link getForUpdate}) and check the rules of `src/domain/vlob` first. Sequestered copies of blobs are not kept: no
+ * organization has enabled sequester services, so none is ever accepted.
  */
 export interface VlobRepository {
   /**
-   * The vlob with every version, or null when the organization has no such vlob. With a transaction, read under
-   * the unit of work's lock (PostgreSQL: the vlob's rows `FOR UPDATE`). The value is read-only for the caller.
+   * `vlob_update`'s lookup: holds the vlob's realm `update` until `tx` ends, then returns `userId`'s access to it and
+   * the vlob's last version; null when the organization has no such vlob.
    */
-  get(organizationId: OrganizationID, vlobId: VlobID, tx?: Tx): Promise<Vlob | null>;
+  getForUpdate(tx: Tx, organizationId: OrganizationID, vlobId: VlobID, userId: UserID): Promise<{ readonly realm: RealmAccess; readonly head: VlobHead } | null>;
   /**
    * Creates `vlobId` in the realm with `atom` as version 1, encrypted with `encryptionRevision`. Returns the realm's
-   * checkpoint after this write, or `already_exists` when the organization already has a vlob with this id.
+   * checkpoint after this write, or `already_exists` (nothing written) when the organization already has this vlob id.
    */
   create(
     tx: Tx,
@@ -30,15 +53,24 @@ export interface VlobRepository {
     atom: VlobAtom,
   ): Promise<number | "already_exists">;
   /**
-   * Appends `atom` as `version` of an existing vlob; the caller checked, under the same transaction, that `version`
-   * is the last one plus one. Returns the realm's checkpoint after this write.
+   * Appends `atom` as `version` of an existing vlob of `realmId`; the caller checked under the same hold that `version`
+   * is the last one plus one (a duplicate version is refused by the store: it throws). Returns the realm's checkpoint
+   * after this write.
    */
-  append(tx: Tx, organizationId: OrganizationID, vlobId: VlobID, version: number, atom: VlobAtom): Promise<number>;
-  /** The realm's current checkpoint, and the latest version of each vlob written after `lastCheckpoint`. */
-  pollChanges(organizationId: OrganizationID, realmId: RealmID, lastCheckpoint: number, tx?: Tx): Promise<VlobChanges>;
+  append(tx: Tx, organizationId: OrganizationID, realmId: RealmID, vlobId: VlobID, version: number, atom: VlobAtom): Promise<number>;
+  /** `vlob_read`'s lookup for `readerId` (see {@link VlobRead}); null when the organization has no such vlob. A hot read. */
+  read(organizationId: OrganizationID, vlobId: VlobID, selector: VersionSelector, readerId: UserID): Promise<VlobRead | null>;
+  /** `vlob_list_versions`'s lookup: the reader's access and every version without blobs, in version order; null when unknown. */
+  listVersions(organizationId: OrganizationID, vlobId: VlobID, readerId: UserID): Promise<{ readonly realm: RealmAccess; readonly versions: readonly VlobVersionInfo[] } | null>;
+  /**
+   * The realm's current checkpoint and the latest version of each vlob written after `lastCheckpoint`, read in one
+   * consistent snapshot.
+   */
+  pollChanges(organizationId: OrganizationID, realmId: RealmID, lastCheckpoint: number): Promise<VlobChanges>;
   /**
    * Up to `size` vlob versions of the realm not re-encrypted yet for `encryptionRevision`, with their blobs at the
-   * previous revision; null when no re-encryption to that revision is under way.
+   * previous revision (in vlob creation order, then version order); null when no re-encryption to that revision is
+   * under way.
    */
   getReencryptionBatch(
     organizationId: OrganizationID,
@@ -66,7 +98,8 @@ export interface VlobRepository {
   /**
    * Ends the re-encryption for `encryptionRevision`: when every vlob version has been re-encrypted, the
    * re-encrypted blobs replace the old ones, the vlobs switch to `encryptionRevision` and `ok` is returned;
-   * otherwise nothing changes and `not_finished`. Without a re-encryption to that revision (never started: a bug), a realm without vlobs is `ok` and any other throws.
+   * otherwise nothing changes and `not_finished`. Without a re-encryption to that revision (never started: a bug), a
+   * realm without vlobs is `ok` and any other throws.
    */
   finishReencryption(tx: Tx, organizationId: OrganizationID, realmId: RealmID, encryptionRevision: number): Promise<"ok" | "not_finished">;
   /** Bytes of every vlob version of the realm (`realm_stats` `vlobs_size`). */

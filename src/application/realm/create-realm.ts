@@ -18,8 +18,8 @@ export type CreateRealmOutcome =
  * `realm_create` (authenticated, any profile, OUTSIDER included): creates a realm from the author's own OWNER
  * `realm_role_certificate`, stored exactly as received. Order of the checks: the certificate verifies with the
  * session's device key and names that device as author (`invalid_certification`); its timestamp is in the ballpark
- * (`bad_timestamp`); it grants OWNER to the author's own user (`invalid_data`); then, in a unit of work, the realm id is
- * free in the organization (`already_exists`). The realm starts at encryption revision 1; `realm.roles_updated` is
+ * (`bad_timestamp`); it grants OWNER to the author's own user (`invalid_data`); then, in a unit of work, the realm is
+ * created unless its id is taken in the organization (`already_exists`; of concurrent creations exactly one wins). The realm starts at encryption revision 1; `realm.roles_updated` is
  * published with the transaction (delivered after commit).
  * Source: Parsec v2.16.3 `realm.py` (`api_realm_create`) and `realm_queries/create.py`.
  */
@@ -37,19 +37,15 @@ export const createRealm =
     const creation = checkRealmCreation(grant);
     if (creation.kind !== "ok") return creation;
     return deps.uow.run(session.organizationId, async (tx): Promise<CreateRealmOutcome> => {
-      if (await deps.realms.get(session.organizationId, grant.realmId, tx)) return { kind: "already_exists" };
-      await deps.realms.save(tx, session.organizationId, newRealm(grant.realmId, grant));
-      deps.events.publish(
-        {
-          type: "realm.roles_updated",
-          organizationId: session.organizationId,
-          author: grant.grantedBy,
-          realmId: grant.realmId,
-          userId: grant.userId,
-          role: grant.role,
-        },
-        tx,
-      );
+      if ((await deps.realms.create(tx, session.organizationId, newRealm(grant.realmId, grant))) === "already_exists") return { kind: "already_exists" };
+      await deps.events.publish(tx, {
+        type: "realm.roles_updated",
+        organizationId: session.organizationId,
+        author: grant.grantedBy,
+        realmId: grant.realmId,
+        userId: grant.userId,
+        role: grant.role,
+      });
       return { kind: "ok" };
     });
   };

@@ -1,5 +1,5 @@
 import type { DeviceID, RealmID } from "../../domain/ids.js";
-import { checkRealmMembership, type MaintenanceType } from "../../domain/realm/index.js";
+import { accessOf, checkRealmMembership, type MaintenanceType } from "../../domain/realm/index.js";
 import type { DateTime } from "../../domain/time.js";
 import type { ApplicationDeps } from "../deps.js";
 import type { AuthenticatedSession } from "../session/session.js";
@@ -30,9 +30,9 @@ export type GetRealmStatusOutcome =
 export const getRealmStatus =
   (deps: Pick<ApplicationDeps, "realms">) =>
   async (session: AuthenticatedSession, realmId: RealmID): Promise<GetRealmStatusOutcome> => {
-    const realm = await deps.realms.get(session.organizationId, realmId);
+    const realm = await deps.realms.getAccess(session.organizationId, realmId, session.userId);
     if (!realm) return notFound(realmId);
-    const access = checkRealmMembership(realm, session.userId);
+    const access = checkRealmMembership(realm);
     if (access.kind !== "ok") return access;
     return {
       kind: "ok",
@@ -55,9 +55,9 @@ export type GetRealmStatsOutcome = { readonly kind: "ok"; readonly blocksSize: n
 export const getRealmStats =
   (deps: Pick<ApplicationDeps, "realms" | "blocks" | "vlobs">) =>
   async (session: AuthenticatedSession, realmId: RealmID): Promise<GetRealmStatsOutcome> => {
-    const realm = await deps.realms.get(session.organizationId, realmId);
+    const realm = await deps.realms.getAccess(session.organizationId, realmId, session.userId);
     if (!realm) return notFound(realmId);
-    const access = checkRealmMembership(realm, session.userId);
+    const access = checkRealmMembership(realm);
     if (access.kind !== "ok") return access;
     const [blocksSize, vlobsSize] = await Promise.all([
       deps.blocks.realmSize(session.organizationId, realmId),
@@ -80,7 +80,7 @@ export const getRealmRoleCertificates =
   async (session: AuthenticatedSession, realmId: RealmID): Promise<GetRealmRoleCertificatesOutcome> => {
     const realm = await deps.realms.get(session.organizationId, realmId);
     if (!realm) return notFound(realmId);
-    const access = checkRealmMembership(realm, session.userId);
+    const access = checkRealmMembership(accessOf(realm, session.userId));
     if (access.kind !== "ok") return access;
     const certificates = [...realm.grants].sort((a, b) => a.grantedOn.compare(b.grantedOn)).map((grant) => grant.certificate);
     return { kind: "ok", certificates };

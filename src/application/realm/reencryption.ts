@@ -3,6 +3,7 @@ import type { RealmID, UserID } from "../../domain/ids.js";
 import {
   checkReencryptionFinish,
   checkReencryptionStart,
+  currentRoles,
   finishMaintenance,
   reencryptionParticipants,
   startReencryption,
@@ -56,7 +57,7 @@ export const startRealmReencryption =
     return deps.uow.run(organizationId, async (tx): Promise<StartRealmReencryptionOutcome> => {
       const realm = await deps.realms.get(organizationId, input.realmId, tx);
       if (!realm) return { kind: "not_found", reason: `Realm \`${input.realmId}\` doesn't exist` };
-      const users = new Map((await deps.users.listUserSummaries(organizationId, tx)).map((user) => [user.userId, user]));
+      const users = await deps.users.getSummaries(organizationId, [...currentRoles(realm).keys()], tx);
       const participants = reencryptionParticipants(realm, (userId) => {
         const user = users.get(userId);
         return user !== undefined && isRevoked(user, now);
@@ -65,12 +66,15 @@ export const startRealmReencryption =
       if (check.kind !== "ok") return check;
 
       const started = startReencryption(realm, { startedBy: session.deviceId, startedOn: input.timestamp, encryptionRevision: input.encryptionRevision });
-      await deps.realms.save(tx, organizationId, started);
+      await deps.realms.setMaintenance(tx, organizationId, input.realmId, started);
       await deps.vlobs.startReencryption(tx, organizationId, input.realmId, input.encryptionRevision);
-      deps.events.publish(
-        { type: "realm.maintenance_started", organizationId, author: session.deviceId, realmId: input.realmId, encryptionRevision: input.encryptionRevision },
-        tx,
-      );
+      await deps.events.publish(tx, {
+        type: "realm.maintenance_started",
+        organizationId,
+        author: session.deviceId,
+        realmId: input.realmId,
+        encryptionRevision: input.encryptionRevision,
+      });
       const post = postMessage(deps);
       for (const [recipient, body] of input.perParticipantMessage)
         await post(tx, organizationId, recipient, { sender: session.deviceId, timestamp: input.timestamp, body });
@@ -114,11 +118,14 @@ export const finishRealmReencryption =
       if (check.kind !== "ok") return check;
       const finished = await deps.vlobs.finishReencryption(tx, organizationId, input.realmId, input.encryptionRevision);
       if (finished === "not_finished") return { kind: "maintenance_error", reason: "Reencryption operations are not over" };
-      await deps.realms.save(tx, organizationId, finishMaintenance(realm));
-      deps.events.publish(
-        { type: "realm.maintenance_finished", organizationId, author: session.deviceId, realmId: input.realmId, encryptionRevision: input.encryptionRevision },
-        tx,
-      );
+      await deps.realms.setMaintenance(tx, organizationId, input.realmId, finishMaintenance(realm));
+      await deps.events.publish(tx, {
+        type: "realm.maintenance_finished",
+        organizationId,
+        author: session.deviceId,
+        realmId: input.realmId,
+        encryptionRevision: input.encryptionRevision,
+      });
       return { kind: "ok" };
     });
   };

@@ -7,7 +7,6 @@ import {
   checkRoleRecipient,
   loadRoleCertificate,
   roleChangeNeedsLastVlobWrite,
-  withGrant,
   type RequireGreaterTimestamp,
   type RoleChangeAuthorization,
   type RoleRecipientCheck,
@@ -69,8 +68,7 @@ export const updateRealmRoles =
     const organizationId = session.organizationId;
 
     return deps.uow.run(organizationId, async (tx): Promise<UpdateRealmRolesOutcome> => {
-      const users = await deps.users.listUserSummaries(organizationId, tx);
-      const recipient = checkRoleRecipient(users.find((user) => user.userId === grant.userId) ?? null, grant.role);
+      const recipient = checkRoleRecipient(await deps.users.getSummary(organizationId, grant.userId, tx), grant.role);
       if (recipient.kind !== "ok") return recipient;
       const realm = await deps.realms.get(organizationId, grant.realmId, tx);
       if (!realm) return { kind: "not_found", reason: `Realm \`${grant.realmId}\` doesn't exist` };
@@ -82,11 +80,15 @@ export const updateRealmRoles =
       const causality = checkRoleChangeCausality(realm, grant, lastVlobWrite);
       if (causality.kind !== "ok") return causality;
 
-      await deps.realms.save(tx, organizationId, withGrant(realm, grant));
-      deps.events.publish(
-        { type: "realm.roles_updated", organizationId, author: grant.grantedBy, realmId: grant.realmId, userId: grant.userId, role: grant.role },
-        tx,
-      );
+      await deps.realms.addGrant(tx, organizationId, grant.realmId, grant);
+      await deps.events.publish(tx, {
+        type: "realm.roles_updated",
+        organizationId,
+        author: grant.grantedBy,
+        realmId: grant.realmId,
+        userId: grant.userId,
+        role: grant.role,
+      });
       if (input.recipientMessage !== null)
         await postMessage(deps)(tx, organizationId, grant.userId, { sender: grant.grantedBy, timestamp: grant.grantedOn, body: input.recipientMessage });
       return { kind: "ok" };

@@ -44,12 +44,13 @@ const incompatibleVersion = (client: ApiVersion): HandshakeFailure => ({
  * revocation (`revoked_device`), then the signed challenge (`bad_protocol`).
  */
 export const authenticateDevice =
-  (deps: Pick<ApplicationDeps, "organizations" | "users" | "clock">) =>
+  (deps: Pick<ApplicationDeps, "users" | "clock">) =>
   async (input: AuthenticatedAnswer): Promise<{ kind: "ok"; session: AuthenticatedSession } | HandshakeFailure> => {
     const apiVersion = settleApiVersion(input.clientApiVersion);
     if (!apiVersion) return incompatibleVersion(input.clientApiVersion);
-    const organization = await deps.organizations.get(input.organizationId);
-    const found = organization && (await deps.users.getUserWithDevice(input.organizationId, input.deviceId));
+    const lookup = await deps.users.getAuthentication(input.organizationId, input.deviceId);
+    const organization = lookup?.organization;
+    const found = lookup?.device;
     if (!organization || !found) return { kind: "bad_identity", help: "Invalid handshake information" };
     if (!organization.rootVerifyKey || Buffer.compare(organization.rootVerifyKey, input.rootVerifyKey) !== 0)
       return { kind: "rvk_mismatch", help: "No organization, or root verify key mismatch" };
@@ -69,6 +70,7 @@ export const authenticateDevice =
         deviceLabel: found.device.deviceLabel,
         verifyKey: found.device.verifyKey,
         publicKey: found.user.publicKey,
+        sequesterAuthorityCertificate: organization.sequesterAuthority?.certificate ?? null,
         apiVersion,
         clientApiVersion: input.clientApiVersion,
       },
@@ -77,10 +79,11 @@ export const authenticateDevice =
 
 /**
  * Admits a claimer. Unknown organization, unknown, deleted or differently typed invitation give
- * `bad_identity`; an expired organization `organization_expired`.
+ * `bad_identity`; an expired organization `organization_expired`. The session gets a fresh random connection id
+ * (claimer presence).
  */
 export const admitInvited =
-  (deps: Pick<ApplicationDeps, "organizations" | "invitations">) =>
+  (deps: Pick<ApplicationDeps, "organizations" | "invitations" | "random">) =>
   async (input: InvitedAnswer): Promise<{ kind: "ok"; session: InvitedSession } | HandshakeFailure> => {
     const apiVersion = settleApiVersion(input.clientApiVersion);
     if (!apiVersion) return incompatibleVersion(input.clientApiVersion);
@@ -93,6 +96,36 @@ export const admitInvited =
     if (invitation.type !== input.invitationType) return { kind: "bad_identity", help: "Invalid handshake information" };
     return {
       kind: "ok",
-      session: { kind: "invited", organizationId: input.organizationId, invitation, apiVersion, clientApiVersion: input.clientApiVersion },
+      session: {
+        kind: "invited",
+        organizationId: input.organizationId,
+        invitation,
+        connectionId: deps.random.bytes(12).toString("hex"),
+        apiVersion,
+        clientApiVersion: input.clientApiVersion,
+      },
     };
+  };
+
+/** Why an established session must end, or `valid`. */
+export type SessionValidity = "valid" | "organization_expired" | "revoked" | "invitation_deleted";
+
+/**
+ * Re-checks an established session against the storage, for when the events that would have ended it may have been
+ * lost (the event bus's gap): the organization expired, the user was revoked (at or before now), or the claimer's
+ * invitation was deleted (or is gone).
+ */
+export const checkSessionValidity =
+  (deps: Pick<ApplicationDeps, "users" | "organizations" | "invitations" | "clock">) =>
+  async (session: AuthenticatedSession | InvitedSession): Promise<SessionValidity> => {
+    if (session.kind === "authenticated") {
+      const lookup = await deps.users.getAuthentication(session.organizationId, session.deviceId);
+      if (!lookup || lookup.organization.isExpired) return "organization_expired";
+      if (!lookup.device || isRevoked(lookup.device.user, deps.clock.now())) return "revoked";
+      return "valid";
+    }
+    const organization = await deps.organizations.get(session.organizationId);
+    if (!organization || organization.isExpired) return "organization_expired";
+    const invitation = await deps.invitations.get(session.organizationId, session.invitation.token);
+    return !invitation || invitation.deleted ? "invitation_deleted" : "valid";
   };

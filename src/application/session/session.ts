@@ -15,6 +15,11 @@ export interface AuthenticatedSession {
   readonly verifyKey: Buffer;
   /** X25519 public key of the user (32 bytes). */
   readonly publicKey: Buffer;
+  /**
+   * The organization's sequester authority certificate, null when not sequestered (set at bootstrap, immutable
+   * afterwards, so read once at handshake: vlob writes check sequester blobs against it without a lookup).
+   */
+  readonly sequesterAuthorityCertificate: Buffer | null;
   /** The version the server speaks on this connection and the one the client announced. */
   readonly apiVersion: ApiVersion;
   readonly clientApiVersion: ApiVersion;
@@ -25,6 +30,8 @@ export interface InvitedSession {
   readonly kind: "invited";
   readonly organizationId: OrganizationID;
   readonly invitation: Invitation;
+  /** Identifies this connection among the claimer connections of this server process (claimer presence). */
+  readonly connectionId: string;
   readonly apiVersion: ApiVersion;
   readonly clientApiVersion: ApiVersion;
 }

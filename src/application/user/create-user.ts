@@ -43,12 +43,13 @@ export const createUser =
     return deps.uow.run(session.organizationId, async (tx): Promise<CreateUserOutcome> => {
       const organization = await deps.organizations.get(session.organizationId, tx);
       if (!organization) throw new Error(`organization ${session.organizationId} of an authenticated session is unknown`);
-      const admission = checkUserAdmission({
-        settings: organization,
-        users: await deps.users.listUserSummaries(session.organizationId, tx),
-        newUser: user,
+      const facts = await deps.users.admissionFacts(tx, session.organizationId, {
+        userId: user.userId,
+        email: user.humanHandle?.email ?? null,
         now,
+        countActiveUsers: organization.activeUsersLimit !== null,
       });
+      const admission = checkUserAdmission({ settings: organization, facts, newUser: user });
       if (admission.kind !== "ok") return admission;
       const created = await deps.users.create(tx, session.organizationId, user, device);
       if (created !== "ok") return { kind: "already_exists", reason: `User cannot be created: ${created}` };

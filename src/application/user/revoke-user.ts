@@ -39,7 +39,7 @@ export const revokeUser =
       });
       if (revoked === "not_found") return { kind: "not_found" };
       if (revoked === "already_revoked") return { kind: "already_revoked", reason: `User \`${userId}\` is already revoked` };
-      deps.events.publish({ type: "user.revoked", organizationId: session.organizationId, userId }, tx);
+      await deps.events.publish(tx, { type: "user.revoked", organizationId: session.organizationId, userId });
       return { kind: "ok" };
     });
   };

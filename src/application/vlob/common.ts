@@ -1,7 +1,6 @@
 import type { BadTimestamp } from "../../domain/certificates/index.js";
 import type { RealmID, SequesterServiceID, VlobID } from "../../domain/ids.js";
-import type { Organization } from "../../domain/organization/index.js";
-import type { Realm } from "../../domain/realm/index.js";
+import type { RealmAccess } from "../../domain/realm/index.js";
 import type { DateTime } from "../../domain/time.js";
 import {
   checkSequesterBlob,
@@ -17,11 +16,11 @@ import {
   type VlobAtom,
   type VlobWriteAccess,
 } from "../../domain/vlob/index.js";
-import type { EventBus, OrganizationRepository, Tx } from "../ports/index.js";
+import type { EventBus, Tx } from "../ports/index.js";
 import type { AuthenticatedSession } from "../session/session.js";
 
-/** What the vlob use cases need to know of the session: who is acting, in which organization. */
-export type VlobSession = Pick<AuthenticatedSession, "organizationId" | "deviceId" | "userId">;
+/** What the vlob use cases need to know of the session: who is acting, in which organization (and its sequester setup). */
+export type VlobSession = Pick<AuthenticatedSession, "organizationId" | "deviceId" | "userId" | "sequesterAuthorityCertificate">;
 
 /** The realm or vlob does not exist (in this organization). */
 export interface NotFound {
@@ -34,11 +33,12 @@ export const NOT_FOUND: NotFound = { kind: "not_found" };
 const NO_SERVICES: ReadonlyMap<SequesterServiceID, Buffer> = new Map();
 
 /**
- * The sequester setup of an organization, as the vlob writes check it. This server has no sequester service
- * registry yet (Parsec adds services with an administration CLI), so a sequestered organization has none enabled.
+ * The sequester setup of the session's organization, as the vlob writes check it: its authority certificate (fixed at
+ * bootstrap, carried by the session). This server has no sequester service registry yet (Parsec adds services with an
+ * administration CLI), so a sequestered organization has none enabled.
  */
-const sequesterSetupOf = (organization: Organization | null): SequesterSetup => ({
-  authorityCertificate: organization?.sequesterAuthority?.certificate ?? null,
+const sequesterSetupOf = (session: VlobSession): SequesterSetup => ({
+  authorityCertificate: session.sequesterAuthorityCertificate,
   services: NO_SERVICES,
 });
 
@@ -68,21 +68,15 @@ export type VlobWriteOutcome =
   | SequesterInconsistency;
 
 /**
- * The checks `vlob_create` and `vlob_update` share once the realm is known, in Parsec's order and in the caller's
- * unit of work: the author may write the realm at this encryption revision and timestamp (`checkVlobWriteAccess`:
+ * The checks `vlob_create` and `vlob_update` share once the realm is known, in Parsec's order: the author may write
+ * the realm at this encryption revision and timestamp (`checkVlobWriteAccess` on the author's {@link RealmAccess}:
  * `not_allowed`, `require_greater_timestamp`, `in_maintenance`, `bad_encryption_revision`), then the sequester blobs
  * fit the organization (`checkSequesterBlob`).
  */
-export const checkVlobWrite = async (
-  organizations: OrganizationRepository,
-  tx: Tx,
-  session: VlobSession,
-  realm: Realm,
-  write: VlobWrite,
-): Promise<VlobWriteAccess | SequesterBlobCheck> => {
-  const access = checkVlobWriteAccess(realm, session.userId, write.encryptionRevision, write.timestamp);
+export const checkVlobWrite = (session: VlobSession, realm: RealmAccess, write: VlobWrite): VlobWriteAccess | SequesterBlobCheck => {
+  const access = checkVlobWriteAccess(realm, write.encryptionRevision, write.timestamp);
   if (access.kind !== "ok") return access;
-  return checkSequesterBlob(sequesterSetupOf(await organizations.get(session.organizationId, tx)), write.sequesterBlob);
+  return checkSequesterBlob(sequesterSetupOf(session), write.sequesterBlob);
 };
 
 /** The version a vlob write stores: the blob, the session's device as author and the client's timestamp. */
@@ -98,16 +92,13 @@ export const publishVlobsUpdated = (
   tx: Tx,
   session: VlobSession,
   write: { realmId: RealmID; checkpoint: number; vlobId: VlobID; version: number },
-): void =>
-  events.publish(
-    {
-      type: "realm.vlobs_updated",
-      organizationId: session.organizationId,
-      author: session.deviceId,
-      realmId: write.realmId,
-      checkpoint: write.checkpoint,
-      srcId: write.vlobId,
-      srcVersion: write.version,
-    },
-    tx,
-  );
+): Promise<void> =>
+  events.publish(tx, {
+    type: "realm.vlobs_updated",
+    organizationId: session.organizationId,
+    author: session.deviceId,
+    realmId: write.realmId,
+    checkpoint: write.checkpoint,
+    srcId: write.vlobId,
+    srcVersion: write.version,
+  });

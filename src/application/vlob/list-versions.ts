@@ -22,15 +22,13 @@ export type ListVlobVersionsOutcome =
  * Source: Parsec v2.16.3 `vlob.py` (`api_vlob_list_versions`) and `memory/vlob.py` (`list_versions`).
  */
 export const listVlobVersions =
-  (deps: Pick<ApplicationDeps, "realms" | "vlobs">) =>
+  (deps: Pick<ApplicationDeps, "vlobs">) =>
   async (session: VlobSession, vlobId: VlobID): Promise<ListVlobVersionsOutcome> => {
-    const vlob = await deps.vlobs.get(session.organizationId, vlobId);
-    if (vlob === null) return NOT_FOUND;
-    const realm = await deps.realms.get(session.organizationId, vlob.realmId);
-    if (realm === null) return NOT_FOUND;
-    const access = checkRealmReadAccess(realm, session.userId);
+    const found = await deps.vlobs.listVersions(session.organizationId, vlobId, session.userId);
+    if (found === null) return NOT_FOUND;
+    const access = checkRealmReadAccess(found.realm);
     if (access.kind !== "ok") return access;
     const versions = new Map<number, { timestamp: DateTime; author: DeviceID }>();
-    vlob.versions.forEach((atom, i) => versions.set(i + 1, { timestamp: atom.timestamp, author: atom.author }));
+    for (const entry of found.versions) versions.set(entry.version, { timestamp: entry.timestamp, author: entry.author });
     return { kind: "ok", versions };
   };

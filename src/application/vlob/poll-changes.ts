@@ -25,9 +25,9 @@ export type PollVlobChangesOutcome =
 export const pollVlobChanges =
   (deps: Pick<ApplicationDeps, "realms" | "vlobs">) =>
   async (session: VlobSession, realmId: RealmID, lastCheckpoint: number): Promise<PollVlobChangesOutcome> => {
-    const realm = await deps.realms.get(session.organizationId, realmId);
+    const realm = await deps.realms.getAccess(session.organizationId, realmId, session.userId);
     if (realm === null) return NOT_FOUND;
-    const access = checkRealmReadAccess(realm, session.userId);
+    const access = checkRealmReadAccess(realm);
     if (access.kind !== "ok") return access;
     const { checkpoint, changes } = await deps.vlobs.pollChanges(session.organizationId, realmId, lastCheckpoint);
     return { kind: "ok", changes, currentCheckpoint: checkpoint };

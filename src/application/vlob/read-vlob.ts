@@ -1,9 +1,8 @@
-import { DeviceID, type VlobID } from "../../domain/ids.js";
-import { lastGrantOf } from "../../domain/realm/index.js";
+import type { DeviceID, VlobID } from "../../domain/ids.js";
 import type { DateTime } from "../../domain/time.js";
 import {
   checkVlobReadAccess,
-  selectVersion,
+  versionSelector,
   type BadEncryptionRevision,
   type BadVersion,
   type InMaintenance,
@@ -11,6 +10,8 @@ import {
 } from "../../domain/vlob/index.js";
 import type { ApplicationDeps } from "../deps.js";
 import { NOT_FOUND, type NotFound, type VlobSession } from "./common.js";
+
+const BAD_VERSION: BadVersion = { kind: "bad_version" };
 
 /** Input of `vlob_read`: `version` wins over `timestamp`; with neither, the latest version is read. */
 export interface ReadVlobInput {
@@ -41,27 +42,24 @@ export type ReadVlobOutcome =
  * `vlob_read` (authenticated, any role): one version of a vlob. Order of the checks, as Parsec's: the vlob exists
  * (`not_found`); the reader may read its realm at this revision (`checkVlobReadAccess`: `not_allowed`, and during a
  * re-encryption only the previous revision is readable: `in_maintenance` at the new one, `bad_encryption_revision`
- * at others); the version exists (`selectVersion`: `bad_version`). A hot read: no unit of work.
+ * at others); the version exists (`bad_version`). A hot read: one repository lookup, no unit of work.
  * Source: Parsec v2.16.3 `vlob.py` (`api_vlob_read`), `memory/vlob.py` (`read`), `postgresql/vlob_queries/read.py`.
  */
 export const readVlob =
-  (deps: Pick<ApplicationDeps, "realms" | "vlobs">) =>
+  (deps: Pick<ApplicationDeps, "vlobs">) =>
   async (session: VlobSession, input: ReadVlobInput): Promise<ReadVlobOutcome> => {
-    const vlob = await deps.vlobs.get(session.organizationId, input.vlobId);
-    if (vlob === null) return NOT_FOUND;
-    const realm = await deps.realms.get(session.organizationId, vlob.realmId);
-    if (realm === null) return NOT_FOUND;
-    const access = checkVlobReadAccess(realm, session.userId, input.encryptionRevision);
+    const read = await deps.vlobs.read(session.organizationId, input.vlobId, versionSelector(input.version, input.timestamp), session.userId);
+    if (read === null) return NOT_FOUND;
+    const access = checkVlobReadAccess(read.realm, input.encryptionRevision);
     if (access.kind !== "ok") return access;
-    const selected = selectVersion(vlob.versions, input.version, input.timestamp);
-    if (selected.kind !== "ok") return selected;
-    const atom = vlob.versions[selected.version - 1]!;
+    const selected = read.selected;
+    if (selected === null) return BAD_VERSION;
     return {
       kind: "ok",
       version: selected.version,
-      blob: atom.blob,
-      author: atom.author,
-      timestamp: atom.timestamp,
-      authorLastRoleGrantedOn: lastGrantOf(realm, DeviceID.userId(atom.author))?.grantedOn ?? null,
+      blob: selected.blob,
+      author: selected.author,
+      timestamp: selected.timestamp,
+      authorLastRoleGrantedOn: read.authorLastRoleGrantedOn,
     };
   };

@@ -41,9 +41,9 @@ export const getReencryptionBatch =
   (deps: Pick<ApplicationDeps, "uow" | "realms" | "vlobs">) =>
   (session: VlobSession, target: ReencryptionTarget, size: number): Promise<GetReencryptionBatchOutcome> =>
     deps.uow.run(session.organizationId, async (tx): Promise<GetReencryptionBatchOutcome> => {
-      const realm = await deps.realms.get(session.organizationId, target.realmId, tx);
+      const realm = await deps.realms.getAccess(session.organizationId, target.realmId, session.userId, tx, "update");
       if (realm === null) return NOT_FOUND;
-      const access = checkVlobMaintenanceAccess(realm, session.userId, target.encryptionRevision);
+      const access = checkVlobMaintenanceAccess(realm, target.encryptionRevision);
       if (access.kind !== "ok") return access;
       const batch = await deps.vlobs.getReencryptionBatch(session.organizationId, target.realmId, target.encryptionRevision, size, tx);
       return batch === null ? MAINTENANCE_ERROR : { kind: "ok", batch };
@@ -60,9 +60,9 @@ export const saveReencryptionBatch =
   (deps: Pick<ApplicationDeps, "uow" | "realms" | "vlobs">) =>
   (session: VlobSession, target: ReencryptionTarget, batch: readonly ReencryptionEntry[]): Promise<SaveReencryptionBatchOutcome> =>
     deps.uow.run(session.organizationId, async (tx): Promise<SaveReencryptionBatchOutcome> => {
-      const realm = await deps.realms.get(session.organizationId, target.realmId, tx);
+      const realm = await deps.realms.getAccess(session.organizationId, target.realmId, session.userId, tx, "update");
       if (realm === null) return NOT_FOUND;
-      const access = checkVlobMaintenanceAccess(realm, session.userId, target.encryptionRevision);
+      const access = checkVlobMaintenanceAccess(realm, target.encryptionRevision);
       if (access.kind !== "ok") return access;
       const progress = await deps.vlobs.saveReencryptionBatch(tx, session.organizationId, target.realmId, target.encryptionRevision, batch);
       return progress === null ? MAINTENANCE_ERROR : { kind: "ok", ...progress };

@@ -105,7 +105,8 @@ class Resolver {
   }
 }
 
-function parseDatabaseUrl(raw: string): Parsed<string> {
+/** Reads a `--db` value: `MOCKED` (any case, returned upper-case) or a `postgresql://`/`postgres://` URL. */
+export function parseDatabaseUrl(raw: string): Parsed<string> {
   if (raw.toUpperCase() === "MOCKED") return { ok: true, value: "MOCKED" };
   if (/^postgres(ql)?:\/\//i.test(raw) && URL.canParse(raw)) return { ok: true, value: raw };
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(raw)?.[1];
@@ -342,6 +343,8 @@ export interface ParsecCliContext extends BaseContext {
    * @returns the process exit code (0 after a clean shutdown, 1 when startup failed).
    */
   readonly runBackend: (settings: BackendSettings) => Promise<number>;
+  /** Directory of the migration files `parsec backend migrate` applies (default: the repository's `migrations/`). */
+  readonly migrationsDirectory?: string | undefined;
 }
 
 /** `parsec backend run`: validates every setting, then hands them to {@link ParsecCliContext.runBackend}. */

@@ -3,18 +3,21 @@ import { PassThrough, type Writable } from "node:stream";
 import { Builtins, Cli } from "./clipanion.js";
 import { parsed, type Parsed } from "../../domain/result.js";
 import type { BackendSettings } from "../settings.js";
+import { BackendMigrateCommand } from "./backend-migrate.js";
 import { BackendRunCommand, resolveBackendRunSettings, type BackendRunSettingsResult, type Environment, type ParsecCliContext } from "./backend-run.js";
 import { splitCommandLine } from "./command-line.js";
 
 export { parseBlockStore, splitEscapedColons } from "./blockstore.js";
 export { splitCommandLine } from "./command-line.js";
 export { resolveBackendRunSettings } from "./backend-run.js";
+export { resolveBackendMigrateSettings } from "./backend-migrate.js";
+export type { BackendMigrateFlags, BackendMigrateSettings, BackendMigrateSettingsResult } from "./backend-migrate.js";
 export type { BackendRunFlags, BackendRunSettingsResult, Environment, ParsecCliContext } from "./backend-run.js";
 
 /** Exit code of a command line or settings the CLI refuses (same as click's usage errors). */
 export const USAGE_ERROR_EXIT_CODE = 2;
 
-/** Where the CLI writes and what it does once `parsec backend run` has valid settings. */
+/** Where the CLI writes, what it does once `parsec backend run` has valid settings, where `backend migrate` reads. */
 export interface CliIo {
   readonly stdout: Writable;
   readonly stderr: Writable;
@@ -23,6 +26,8 @@ export interface CliIo {
    * @returns the process exit code.
    */
   readonly runBackend: (settings: BackendSettings) => Promise<number>;
+  /** Directory of the migration files `parsec backend migrate` applies (default: the repository's `migrations/`). */
+  readonly migrationsDirectory?: string | undefined;
 }
 
 function packageVersion(): string {
@@ -35,10 +40,11 @@ function packageVersion(): string {
   }
 }
 
-/** The `parsec` command tree: `backend run`, `--help`, `--version`; `colored` turns on ANSI styling of help and errors. */
+/** The `parsec` command tree: `backend run`, `backend migrate`, `--help`, `--version`; `colored` turns on ANSI styling of help and errors. */
 export function buildCli(colored = false): Cli<ParsecCliContext> {
   const cli = new Cli<ParsecCliContext>({ binaryLabel: "Parsec server", binaryName: "parsec", binaryVersion: packageVersion(), enableColors: colored });
   cli.register(BackendRunCommand);
+  cli.register(BackendMigrateCommand);
   cli.register(Builtins.HelpCommand);
   cli.register(Builtins.VersionCommand);
   return cli;
@@ -62,7 +68,7 @@ const isTty = (stream: Writable): boolean => (stream as { isTTY?: boolean }).isT
 function context(io: CliIo, env: Environment): ParsecCliContext {
   const stdin = new PassThrough();
   stdin.end();
-  return { stdin, stdout: io.stdout, stderr: io.stderr, env: { ...env }, colorDepth: isTty(io.stdout) ? 8 : 1, runBackend: io.runBackend };
+  return { stdin, stdout: io.stdout, stderr: io.stderr, env: { ...env }, colorDepth: isTty(io.stdout) ? 8 : 1, runBackend: io.runBackend, migrationsDirectory: io.migrationsDirectory };
 }
 
 function errorMessage(error: unknown): string {
@@ -96,7 +102,8 @@ export function parseBackendRunSettings(argv: readonly string[], env: Environmen
  * Help and version go to `io.stdout`; unknown commands or options and invalid settings are reported on `io.stderr`.
  *
  * @returns the exit code: 0 for help/version, {@link USAGE_ERROR_EXIT_CODE} for a rejected command line or
- *   settings (nothing started), otherwise what `io.runBackend` returned.
+ *   settings (nothing started), otherwise what `io.runBackend` returned, or for `backend migrate` 0 (schema up to
+ *   date) or 1 (failed, refused, database unreachable).
  */
 export async function runCli(argv: readonly string[], env: Environment, io: CliIo): Promise<number> {
   const full = withCommandArgs(argv, env);

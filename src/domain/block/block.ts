@@ -1,5 +1,5 @@
-import type { BlockID, DeviceID, RealmID, UserID } from "../ids.js";
-import { canRead, canWrite, roleOf, type Realm } from "../realm/index.js";
+import type { BlockID, DeviceID, RealmID } from "../ids.js";
+import { canRead, canWrite, roleIn, type RealmAccess } from "../realm/index.js";
 import type { DateTime } from "../time.js";
 
 /**
@@ -15,7 +15,7 @@ export interface BlockMeta {
   readonly createdOn: DateTime;
 }
 
-/** Whether a user may touch the blocks of a realm right now. */
+/** Whether the user of a {@link RealmAccess} may touch the blocks of its realm right now. */
 export type BlockAccess = { readonly kind: "ok" } | { readonly kind: "not_allowed" } | { readonly kind: "in_maintenance" };
 
 const OK: BlockAccess = { kind: "ok" };
@@ -25,13 +25,13 @@ const OK: BlockAccess = { kind: "ok" };
  * The role is checked before the maintenance so that a non-member learns nothing of the realm's state
  * (Parsec's memory backend order).
  */
-export const checkBlockWrite = (realm: Realm, userId: UserID): BlockAccess => {
-  if (!canWrite(roleOf(realm, userId))) return { kind: "not_allowed" };
+export const checkBlockWrite = (realm: RealmAccess): BlockAccess => {
+  if (!canWrite(roleIn(realm))) return { kind: "not_allowed" };
   return realm.maintenance ? { kind: "in_maintenance" } : OK;
 };
 
 /** `block_read` access: any member; a re-encryption maintenance still allows reads, any other maintenance does not. */
-export const checkBlockRead = (realm: Realm, userId: UserID): BlockAccess => {
-  if (!canRead(roleOf(realm, userId))) return { kind: "not_allowed" };
+export const checkBlockRead = (realm: RealmAccess): BlockAccess => {
+  if (!canRead(roleIn(realm))) return { kind: "not_allowed" };
   return realm.maintenance && realm.maintenance.type !== "REENCRYPTION" ? { kind: "in_maintenance" } : OK;
 };

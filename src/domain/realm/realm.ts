@@ -35,6 +35,38 @@ export interface Realm {
   readonly grants: readonly RealmRoleGrant[];
 }
 
+/** A user's last role change in a realm: the role it left them with (`null`: removed) and when. */
+export interface LastGrant {
+  readonly role: RealmRole | null;
+  readonly grantedOn: DateTime;
+}
+
+/**
+ * What the vlob and block access rules need to know of a realm for one user, read in one lookup on hot paths
+ * (`RealmRepository.getAccess`): the realm's encryption revision and maintenance, and the user's last grant
+ * (null when the user never had a role in it).
+ */
+export interface RealmAccess {
+  readonly realmId: RealmID;
+  readonly encryptionRevision: number;
+  readonly maintenance: RealmMaintenance | null;
+  readonly lastGrant: LastGrant | null;
+}
+
+/** The {@link RealmAccess} of `userId` to `realm`. */
+export const accessOf = (realm: Realm, userId: UserID): RealmAccess => {
+  const last = lastGrantOf(realm, userId);
+  return {
+    realmId: realm.id,
+    encryptionRevision: realm.encryptionRevision,
+    maintenance: realm.maintenance,
+    lastGrant: last ? { role: last.role, grantedOn: last.grantedOn } : null,
+  };
+};
+
+/** The current role a {@link RealmAccess} gives its user, or null when not a member. */
+export const roleIn = (access: RealmAccess): RealmRole | null => access.lastGrant?.role ?? null;
+
 /** Current role of every member (users whose last grant removed their role are absent). */
 export const currentRoles = (realm: Realm): Map<UserID, RealmRole> => {
   const roles = new Map<UserID, RealmRole>();

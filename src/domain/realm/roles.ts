@@ -10,7 +10,7 @@ import {
 import { DeviceID, type RealmID, type RealmRole, type UserID, type UserProfile } from "../ids.js";
 import type { DateTime } from "../time.js";
 import type { User } from "../user/index.js";
-import { canManage, canWrite, lastGrantOf, lastRoleChangeBy, roleOf, type Realm, type RealmRoleGrant } from "./realm.js";
+import { canManage, canWrite, lastGrantOf, lastRoleChangeBy, roleIn, roleOf, type Realm, type RealmAccess, type RealmRoleGrant } from "./realm.js";
 
 /** A {@link RealmRoleGrant} read from a certificate signed by a device, with the realm it concerns. */
 export interface RoleCertificateGrant extends RealmRoleGrant {
@@ -142,5 +142,5 @@ export const checkRoleChangeCausality = (
 };
 
 /** Access to a realm's status, statistics and role certificates: members only (`not_allowed`). */
-export const checkRealmMembership = (realm: Realm, userId: UserID): { readonly kind: "ok" } | { readonly kind: "not_allowed" } =>
-  roleOf(realm, userId) === null ? { kind: "not_allowed" } : { kind: "ok" };
+export const checkRealmMembership = (realm: RealmAccess): { readonly kind: "ok" } | { readonly kind: "not_allowed" } =>
+  roleIn(realm) === null ? { kind: "not_allowed" } : { kind: "ok" };

@@ -39,24 +39,37 @@ const containsInOrder = (text: string, words: readonly string[]): boolean => {
   return true;
 };
 
+/** The words of a `human_find` query, lower-cased, in order (whitespace separates them). */
+export const humanQueryWords = (query: string): string[] =>
+  query
+    .toLowerCase()
+    .split(/\s+/u)
+    .filter((word) => word.length > 0);
+
 /**
  * True when `user` matches `query`: the query is split on whitespace, and its words must appear in order (anything
  * in between, case ignored) in the label or in the email of the human handle, or, for a user without one, in the
  * user id. Special characters have no meaning. Source: Parsec v2.16.3 `postgresql/user_queries/find.py`.
  */
 export const matchesHumanQuery = (user: Pick<UserSummary, "userId" | "humanHandle">, query: string): boolean => {
-  const words = query
-    .toLowerCase()
-    .split(/\s+/u)
-    .filter((word) => word.length > 0);
+  const words = humanQueryWords(query);
   if (user.humanHandle === null) return containsInOrder(user.userId, words);
   return containsInOrder(user.humanHandle.label, words) || containsInOrder(user.humanHandle.email, words);
 };
 
-const compareStrings = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+/** Compares by Unicode code points (the order of PostgreSQL's `C` collation on UTF-8), not by UTF-16 code units. */
+const compareStrings = (a: string, b: string): number => {
+  const x = [...a];
+  const y = [...b];
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const d = x[i]!.codePointAt(0)! - y[i]!.codePointAt(0)!;
+    if (d !== 0) return d < 0 ? -1 : 1;
+  }
+  return x.length === y.length ? 0 : x.length < y.length ? -1 : 1;
+};
 
 /**
- * `human_find`'s order: users with a human handle first, by lower-cased label, then those without one. Parsec leaves
+ * `human_find`'s order: users with a human handle first, by lower-cased label (code point order), then those without one. Parsec leaves
  * ties (same label; users without handle) unordered; they are ordered by user id here so that paging is stable.
  */
 export const compareHumans = (a: Pick<UserSummary, "userId" | "humanHandle">, b: Pick<UserSummary, "userId" | "humanHandle">): number => {

@@ -14,31 +14,48 @@ const BAD_VERSION: BadVersion = { kind: "bad_version" };
 /** Outcome of {@link checkNewVersion}. */
 export type NewVersionCheck = typeof OK | BadVersion | RequireGreaterTimestamp;
 
+/** The last version of a vlob: its number and the client timestamp it was written with. */
+export interface VlobHead {
+  readonly version: number;
+  readonly timestamp: DateTime;
+}
+
 /**
- * May `version`, stamped `timestamp`, follow `versions`? It must be exactly the next version (`bad_version`), and its
- * timestamp must not be older than the current last version's (`require_greater_timestamp` with that timestamp; an
- * equal timestamp is accepted, as in Parsec).
+ * May `version`, stamped `timestamp`, follow `head` (the vlob's last version)? It must be exactly the next version
+ * (`bad_version`), and its timestamp must not be older than the last version's (`require_greater_timestamp` with that
+ * timestamp; an equal timestamp is accepted, as in Parsec).
  * Source: Parsec v2.16.3 `memory/vlob.py` `update`, `postgresql/vlob_queries/write.py` `query_update`.
  */
-export const checkNewVersion = (versions: readonly VlobAtom[], version: number, timestamp: DateTime): NewVersionCheck => {
-  if (version !== versions.length + 1) return BAD_VERSION;
-  const last = versions[versions.length - 1];
-  if (last !== undefined && timestamp.isBefore(last.timestamp)) return { kind: "require_greater_timestamp", strictlyGreaterThan: last.timestamp };
+export const checkNewVersion = (head: VlobHead, version: number, timestamp: DateTime): NewVersionCheck => {
+  if (version !== head.version + 1) return BAD_VERSION;
+  if (timestamp.isBefore(head.timestamp)) return { kind: "require_greater_timestamp", strictlyGreaterThan: head.timestamp };
   return OK;
 };
+
+/** Which version `vlob_read` asks for: a number, the last one written at or before a timestamp, or the latest. */
+export type VersionSelector =
+  | { readonly kind: "version"; readonly version: number }
+  | { readonly kind: "timestamp"; readonly timestamp: DateTime }
+  | { readonly kind: "latest" };
+
+/** `vlob_read`'s selector: `version` wins over `timestamp`; with neither, the latest version. */
+export const versionSelector = (version: number | null, timestamp: DateTime | null): VersionSelector =>
+  version !== null ? { kind: "version", version } : timestamp !== null ? { kind: "timestamp", timestamp } : { kind: "latest" };
 
 /** Outcome of {@link selectVersion}: the 1-based version to read. */
 export type VersionSelection = { readonly kind: "ok"; readonly version: number } | BadVersion;
 
 /**
- * Which version `vlob_read` returns: `version` when given (it must exist, else `bad_version`); otherwise with a
- * `timestamp`, the last version written at or before it (`bad_version` when none); otherwise the latest.
+ * Which of `versions` `selector` names: the given version (it must exist, else `bad_version`); the last version
+ * written at or before a timestamp (`bad_version` when none); or the latest. A storage adapter may answer the same
+ * question in a query instead (e.g. `WHERE timestamp <= $1 ORDER BY version DESC LIMIT 1`).
  * Relies on timestamps never decreasing across versions (binary search, O(log n)).
  * Source: Parsec v2.16.3 `postgresql/vlob_queries/read.py` `query_read` (version 0 is `bad_version`).
  */
-export const selectVersion = (versions: readonly VlobAtom[], version: number | null, timestamp: DateTime | null): VersionSelection => {
-  if (version !== null) return version >= 1 && version <= versions.length ? { kind: "ok", version } : BAD_VERSION;
-  if (timestamp === null) return versions.length > 0 ? { kind: "ok", version: versions.length } : BAD_VERSION;
+export const selectVersion = (versions: readonly VlobAtom[], selector: VersionSelector): VersionSelection => {
+  if (selector.kind === "version") return selector.version >= 1 && selector.version <= versions.length ? { kind: "ok", version: selector.version } : BAD_VERSION;
+  if (selector.kind === "latest") return versions.length > 0 ? { kind: "ok", version: versions.length } : BAD_VERSION;
+  const timestamp = selector.timestamp;
   let low = 0;
   let high = versions.length;
   while (low < high) {

@@ -120,11 +120,11 @@ describe("MemoryUnitOfWork: serialisation", () => {
 });
 
 describe("MemoryUnitOfWork: rollback of journaled changes", () => {
-  it("an organization saved then an exception: not stored", async () => {
+  it("an organization created then an exception: not stored", async () => {
     const p = createMemoryPersistence(() => NOW);
     await expect(
       p.uow.run(A, async (tx) => {
-        await p.organizations.save(tx, organization());
+        expect(await p.organizations.create(tx, organization())).toBe("ok");
         expect(await p.organizations.get(A)).not.toBeNull();
         throw new Error("boom");
       }),
@@ -136,11 +136,12 @@ describe("MemoryUnitOfWork: rollback of journaled changes", () => {
   it("a replaced organization is restored, undo steps applied in reverse order", async () => {
     const p = createMemoryPersistence(() => NOW);
     const original = organization(A, { bootstrapToken: "t0" });
-    await p.uow.run(A, (tx) => p.organizations.save(tx, original));
+    await p.uow.run(A, (tx) => p.organizations.create(tx, original));
     await expect(
       p.uow.run(A, async (tx) => {
-        await p.organizations.save(tx, organization(A, { bootstrapToken: "t1" }));
-        await p.organizations.save(tx, organization(A, { bootstrapToken: "t2" }));
+        await p.organizations.replaceNotBootstrapped(tx, organization(A, { bootstrapToken: "t1" }));
+        await p.organizations.update(tx, A, { activeUsersLimit: 3 });
+        await p.organizations.replaceNotBootstrapped(tx, organization(A, { bootstrapToken: "t2" }));
         throw new Error("boom");
       }),
     ).rejects.toThrow("boom");
@@ -149,14 +150,14 @@ describe("MemoryUnitOfWork: rollback of journaled changes", () => {
 
   it("a user created then an exception: neither user nor device stored", async () => {
     const p = createMemoryPersistence(() => NOW);
-    await p.uow.run(A, (tx) => p.organizations.save(tx, organization()));
+    await p.uow.run(A, (tx) => p.organizations.create(tx, organization()));
     await expect(
       p.uow.run(A, async (tx) => {
         expect(await p.users.create(tx, A, user, device)).toBe("ok");
         throw new Error("boom");
       }),
     ).rejects.toThrow("boom");
-    expect(await p.users.getUserWithDevice(A, device.deviceId)).toBeNull();
+    expect((await p.users.getAuthentication(A, device.deviceId))?.device).toBeNull();
     expect(p.store.organizations.get(A)!.users.size).toBe(0);
     expect(p.store.organizations.get(A)!.devices.size).toBe(0);
   });
@@ -164,59 +165,102 @@ describe("MemoryUnitOfWork: rollback of journaled changes", () => {
   it("a committed run keeps its changes", async () => {
     const p = createMemoryPersistence(() => NOW);
     await p.uow.run(A, async (tx) => {
-      await p.organizations.save(tx, organization());
+      await p.organizations.create(tx, organization());
       await p.users.create(tx, A, user, device);
     });
-    expect(await p.users.getUserWithDevice(A, device.deviceId)).toEqual({ user, device });
+    expect((await p.users.getAuthentication(A, device.deviceId))?.device).toEqual({ user, device });
   });
 });
 
 describe("MemoryUnitOfWork + MemoryEventBus: delivery after commit", () => {
-  it("delivers tx-published events only once the run has committed", async () => {
+  const collect = (bus: MemoryEventBus, org = A) => {
+    const received: BackendEvent[] = [];
+    bus.subscribe(org, { event: (e) => received.push(e) });
+    return received;
+  };
+
+  it("delivers tx-published events only once the run has committed, on a later turn of the event loop", async () => {
     const uow = new MemoryUnitOfWork();
     const bus = new MemoryEventBus();
-    const received: BackendEvent[] = [];
-    bus.subscribe((e) => received.push(e));
+    const received = collect(bus);
     const event: BackendEvent = { type: "organization.expired", organizationId: A };
     const run = uow.run(A, async (tx) => {
-      bus.publish(event, tx);
+      await bus.publish(tx, event);
       await yieldTurns();
       expect(received).toEqual([]);
       return "done";
     });
     expect(received).toEqual([]);
     await expect(run).resolves.toBe("done");
+    expect(received).toEqual([]);
+    await bus.idle();
     expect(received).toEqual([event]);
   });
 
   it("never delivers events of a rolled-back run", async () => {
     const uow = new MemoryUnitOfWork();
     const bus = new MemoryEventBus();
-    const received: BackendEvent[] = [];
-    bus.subscribe((e) => received.push(e));
+    const received = collect(bus);
     await expect(
       uow.run(A, async (tx) => {
-        bus.publish({ type: "organization.expired", organizationId: A }, tx);
+        await bus.publish(tx, { type: "organization.expired", organizationId: A });
         throw new Error("boom");
       }),
     ).rejects.toThrow("boom");
+    await bus.idle();
     await yieldTurns();
     expect(received).toEqual([]);
   });
 
-  it("delivers in publication order; events without a transaction immediately", async () => {
+  it("delivers in commit order: events without a transaction when published, a transaction's at its commit", async () => {
     const uow = new MemoryUnitOfWork();
     const bus = new MemoryEventBus();
     const received: string[] = [];
-    bus.subscribe((e) => received.push(e.type === "pinged" ? e.ping : e.type));
+    bus.subscribe(A, { event: (e) => received.push(e.type === "pinged" ? e.ping : e.type) });
     const ping = (p: string): BackendEvent => ({ type: "pinged", organizationId: A, author: device.deviceId, ping: p });
     await uow.run(A, async (tx) => {
-      bus.publish(ping("1"), tx);
-      bus.publish(ping("now"));
-      expect(received).toEqual(["now"]);
-      bus.publish(ping("2"), tx);
+      await bus.publish(tx, ping("1"));
+      await bus.publishNow(ping("now"));
+      expect(received).toEqual([]);
+      await bus.publish(tx, ping("2"));
     });
+    await bus.idle();
     expect(received).toEqual(["now", "1", "2"]);
+  });
+
+  it("resolves idle() at once when nothing is queued, and after delivery otherwise", async () => {
+    const bus = new MemoryEventBus();
+    await bus.idle();
+    const received = collect(bus);
+    const event: BackendEvent = { type: "organization.expired", organizationId: A };
+    await bus.publishNow(event);
+    const idle = bus.idle();
+    expect(received).toEqual([]);
+    await idle;
+    expect(received).toEqual([event]);
+  });
+
+  it("hands every committed event to onCommitted synchronously, before any subscriber", async () => {
+    const uow = new MemoryUnitOfWork();
+    const seen: string[] = [];
+    const bus = new MemoryEventBus(undefined, (e) => seen.push(`committed:${e.type}`));
+    bus.subscribe(A, { event: (e) => seen.push(`delivered:${e.type}`) });
+    await uow.run(A, async (tx) => {
+      await bus.publish(tx, { type: "organization.expired", organizationId: A });
+      expect(seen).toEqual([]);
+    });
+    expect(seen).toEqual(["committed:organization.expired"]);
+    await bus.idle();
+    expect(seen).toEqual(["committed:organization.expired", "delivered:organization.expired"]);
+  });
+
+  it("never signals a gap", async () => {
+    const bus = new MemoryEventBus();
+    let gaps = 0;
+    bus.subscribe(A, { event: () => {}, gap: () => (gaps += 1) });
+    for (let i = 0; i < 10; i++) await bus.publishNow({ type: "organization.expired", organizationId: A });
+    await bus.idle();
+    expect(gaps).toBe(0);
   });
 
   it("commit callbacks of a run fire before the next run on the organization starts", async () => {
@@ -238,7 +282,7 @@ describe("MemoryUnitOfWork + MemoryEventBus: delivery after commit", () => {
     const p = createMemoryPersistence(() => NOW);
     const log: string[] = [];
     const run = p.uow.run(A, async (tx) => {
-      await p.organizations.save(tx, organization());
+      await p.organizations.create(tx, organization());
       tx.onCommit(() => {
         throw new Error("callback");
       });
@@ -251,20 +295,36 @@ describe("MemoryUnitOfWork + MemoryEventBus: delivery after commit", () => {
     await expect(p.uow.run(A, async () => "next")).resolves.toBe("next");
   });
 
-  it("isolates a failing listener from the others and reports it", async () => {
-    const errors: unknown[] = [];
-    const bus = new MemoryEventBus((err) => errors.push(err));
+  it("isolates a failing subscriber from the others and reports it with the event", async () => {
+    const errors: [unknown, BackendEvent][] = [];
+    const bus = new MemoryEventBus((err, event) => errors.push([err, event]));
     const received: BackendEvent[] = [];
-    bus.subscribe(() => {
-      throw new Error("listener");
+    bus.subscribe(A, {
+      event: () => {
+        throw new Error("subscriber");
+      },
     });
-    const unsubscribe = bus.subscribe((e) => received.push(e));
+    const unsubscribe = bus.subscribe(A, { event: (e) => received.push(e) });
     const event: BackendEvent = { type: "organization.expired", organizationId: A };
-    bus.publish(event);
+    await bus.publishNow(event);
+    await bus.idle();
     expect(received).toEqual([event]);
     expect(errors).toHaveLength(1);
+    expect(errors[0]![1]).toEqual(event);
     unsubscribe();
-    bus.publish(event);
+    unsubscribe();
+    await bus.publishNow(event);
+    await bus.idle();
     expect(received).toEqual([event]);
+    expect(errors).toHaveLength(2);
+  });
+
+  it("delivers the events of one organization to its subscribers only", async () => {
+    const bus = new MemoryEventBus();
+    const [a, b] = [collect(bus, A), collect(bus, B)];
+    await bus.publishNow({ type: "organization.expired", organizationId: B });
+    await bus.idle();
+    expect(a).toEqual([]);
+    expect(b).toEqual([{ type: "organization.expired", organizationId: B }]);
   });
 });

@@ -1,12 +1,16 @@
 import type { BlockRepository, Tx } from "../../../application/ports/index.js";
 import type { BlockMeta } from "../../../domain/block/index.js";
-import type { BlockID, OrganizationID, RealmID } from "../../../domain/ids.js";
+import type { BlockID, OrganizationID, RealmID, UserID } from "../../../domain/ids.js";
+import { accessOf, type RealmAccess } from "../../../domain/realm/index.js";
 import type { DateTime } from "../../../domain/time.js";
+import type { MemoryStore } from "./store.js";
 import type { MemoryTx } from "./unit-of-work.js";
 
 /** {@link BlockRepository} in memory: block metadata per organization (payloads are in the block store). */
 export class MemoryBlockRepository implements BlockRepository {
   private readonly blocks = new Map<OrganizationID, Map<BlockID, BlockMeta>>();
+
+  constructor(private readonly store: MemoryStore) {}
 
   private of(organizationId: OrganizationID): Map<BlockID, BlockMeta> {
     let map = this.blocks.get(organizationId);
@@ -14,8 +18,14 @@ export class MemoryBlockRepository implements BlockRepository {
     return map;
   }
 
-  async get(organizationId: OrganizationID, blockId: BlockID): Promise<BlockMeta | null> {
-    return this.blocks.get(organizationId)?.get(blockId) ?? null;
+  async exists(organizationId: OrganizationID, blockId: BlockID): Promise<boolean> {
+    return this.blocks.get(organizationId)?.has(blockId) ?? false;
+  }
+
+  async getForRead(organizationId: OrganizationID, blockId: BlockID, readerId: UserID): Promise<{ readonly meta: BlockMeta; readonly realm: RealmAccess } | null> {
+    const meta = this.blocks.get(organizationId)?.get(blockId);
+    const realm = meta && this.store.realms.get(organizationId)?.get(meta.realmId);
+    return meta && realm ? { meta, realm: accessOf(realm, readerId) } : null;
   }
 
   async create(tx: Tx, organizationId: OrganizationID, block: BlockMeta): Promise<"ok" | "already_exists"> {

@@ -29,8 +29,8 @@ export const createMemoryPersistence = (now: () => DateTime) => {
     users: new MemoryUserRepository(store),
     invitations: new MemoryInvitationRepository(store),
     messages: new MemoryMessageRepository(store),
-    realms: new MemoryRealmRepository(),
-    vlobs: new MemoryVlobRepository(),
-    blocks: new MemoryBlockRepository(),
+    realms: new MemoryRealmRepository(store),
+    vlobs: new MemoryVlobRepository(store),
+    blocks: new MemoryBlockRepository(store),
   };
 };

@@ -1,11 +1,25 @@
-import type { Tx, UserRepository, UserRevocation, UserWithDevicesAndTrustchain } from "../../../application/ports/index.js";
+import type { AuthenticationLookup, Tx, UserRepository, UserRevocation, UserWithDevicesAndTrustchain } from "../../../application/ports/index.js";
 import type { DeviceID, OrganizationID, UserID } from "../../../domain/ids.js";
 import { DeviceID as DeviceIDs } from "../../../domain/ids.js";
-import { trustchainRoots, walkTrustchain, type Device, type TrustchainLink, type User, type UserSummary } from "../../../domain/user/index.js";
+import { isActiveMember } from "../../../domain/invite/index.js";
+import type { DateTime } from "../../../domain/time.js";
+import {
+  admissionFactsFrom,
+  findHumans,
+  trustchainRoots,
+  walkTrustchain,
+  type AdmissionFacts,
+  type Device,
+  type HumanFindPage,
+  type HumanSearch,
+  type TrustchainLink,
+  type User,
+  type UserSummary,
+} from "../../../domain/user/index.js";
 import type { MemoryOrganizationData, MemoryStore } from "./store.js";
 import type { MemoryTx } from "./unit-of-work.js";
 
-/** {@link UserRepository} on the memory store. */
+/** {@link UserRepository} on the memory store; the domain rules (`findHumans`, admission facts) run over every user. */
 export class MemoryUserRepository implements UserRepository {
   constructor(private readonly store: MemoryStore) {}
 
@@ -15,9 +29,9 @@ export class MemoryUserRepository implements UserRepository {
     return data;
   }
 
-  async getUserWithDevice(organizationId: OrganizationID, deviceId: DeviceID): Promise<{ user: User; device: Device } | null> {
+  async getAuthentication(organizationId: OrganizationID, deviceId: DeviceID): Promise<AuthenticationLookup | null> {
     const data = this.store.organizations.get(organizationId);
-    return data ? linkOf(data, deviceId) : null;
+    return data ? { organization: data.organization, device: linkOf(data, deviceId) } : null;
   }
 
   async getUserWithDevicesAndTrustchain(organizationId: OrganizationID, userId: UserID): Promise<UserWithDevicesAndTrustchain | null> {
@@ -28,13 +42,39 @@ export class MemoryUserRepository implements UserRepository {
     return { user, devices, trustchain: walkTrustchain(trustchainRoots(user, devices), (id) => linkOf(data, id)) };
   }
 
-  async listUserSummaries(organizationId: OrganizationID): Promise<readonly UserSummary[]> {
-    return [...(this.store.organizations.get(organizationId)?.users.values() ?? [])];
+  async getSummary(organizationId: OrganizationID, userId: UserID): Promise<UserSummary | null> {
+    return this.store.organizations.get(organizationId)?.users.get(userId) ?? null;
+  }
+
+  async getSummaries(organizationId: OrganizationID, userIds: readonly UserID[]): Promise<ReadonlyMap<UserID, UserSummary>> {
+    const users = this.store.organizations.get(organizationId)?.users;
+    const found = new Map<UserID, UserSummary>();
+    for (const userId of userIds) {
+      const user = users?.get(userId);
+      if (user) found.set(userId, user);
+    }
+    return found;
+  }
+
+  async isEmailTaken(organizationId: OrganizationID, email: string, now: DateTime): Promise<boolean> {
+    return isActiveMember([...(this.store.organizations.get(organizationId)?.users.values() ?? [])], email, now);
+  }
+
+  async admissionFacts(
+    _tx: Tx,
+    organizationId: OrganizationID,
+    request: { readonly userId: UserID; readonly email: string | null; readonly now: DateTime; readonly countActiveUsers: boolean },
+  ): Promise<AdmissionFacts> {
+    return admissionFactsFrom(this.data(organizationId).users.values(), request, request.now, request.countActiveUsers);
+  }
+
+  async findHumans(organizationId: OrganizationID, search: HumanSearch, now: DateTime): Promise<HumanFindPage> {
+    return findHumans([...(this.store.organizations.get(organizationId)?.users.values() ?? [])], search, now);
   }
 
   async create(tx: Tx, organizationId: OrganizationID, user: User, firstDevice: Device): Promise<"ok" | "already_exists" | "human_handle_already_taken"> {
     const data = this.data(organizationId);
-    if (data.users.has(user.userId)) return "already_exists";
+    if (data.users.has(user.userId) || data.devices.has(firstDevice.deviceId)) return "already_exists";
     if (user.humanHandle) {
       const email = user.humanHandle.email;
       for (const other of data.users.values())

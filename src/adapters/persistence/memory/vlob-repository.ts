@@ -1,8 +1,18 @@
-import type { Tx, VlobRepository } from "../../../application/ports/index.js";
+import type { Tx, VlobRead, VlobRepository, VlobVersionInfo } from "../../../application/ports/index.js";
 import type { OrganizationID, RealmID, UserID, VlobID } from "../../../domain/ids.js";
 import { DeviceID } from "../../../domain/ids.js";
+import { accessOf, lastGrantOf, type RealmAccess } from "../../../domain/realm/index.js";
 import type { DateTime } from "../../../domain/time.js";
-import type { ReencryptionEntry, ReencryptionProgress, Vlob, VlobAtom, VlobChanges } from "../../../domain/vlob/index.js";
+import {
+  selectVersion,
+  type ReencryptionEntry,
+  type ReencryptionProgress,
+  type VersionSelector,
+  type VlobAtom,
+  type VlobChanges,
+  type VlobHead,
+} from "../../../domain/vlob/index.js";
+import type { MemoryStore } from "./store.js";
 import type { MemoryTx } from "./unit-of-work.js";
 
 /** A vlob as stored: the domain shape, mutable in place by this adapter only. */
@@ -51,6 +61,15 @@ const journal = (tx: Tx, undo: () => void): void => (tx as MemoryTx).onRollback(
 export class MemoryVlobRepository implements VlobRepository {
   private readonly organizations = new Map<OrganizationID, OrganizationVlobs>();
 
+  /** @param store Where the realms are (for the readers' and writers' realm access). */
+  constructor(private readonly store: MemoryStore) {}
+
+  private accessTo(organizationId: OrganizationID, realmId: RealmID, userId: UserID): RealmAccess {
+    const realm = this.store.realms.get(organizationId)?.get(realmId);
+    if (!realm) throw new Error(`MemoryVlobRepository: vlob of unknown realm ${realmId}`);
+    return accessOf(realm, userId);
+  }
+
   private organization(organizationId: OrganizationID): OrganizationVlobs {
     let data = this.organizations.get(organizationId);
     if (!data) this.organizations.set(organizationId, (data = { vlobs: new Map(), realms: new Map() }));
@@ -80,8 +99,39 @@ export class MemoryVlobRepository implements VlobRepository {
     return realm.log.length;
   }
 
-  async get(organizationId: OrganizationID, vlobId: VlobID): Promise<Vlob | null> {
-    return this.organizations.get(organizationId)?.vlobs.get(vlobId) ?? null;
+  async getForUpdate(_tx: Tx, organizationId: OrganizationID, vlobId: VlobID, userId: UserID): Promise<{ readonly realm: RealmAccess; readonly head: VlobHead } | null> {
+    const vlob = this.organizations.get(organizationId)?.vlobs.get(vlobId);
+    if (!vlob) return null;
+    const last = vlob.versions[vlob.versions.length - 1]!;
+    return { realm: this.accessTo(organizationId, vlob.realmId, userId), head: { version: vlob.versions.length, timestamp: last.timestamp } };
+  }
+
+  async read(organizationId: OrganizationID, vlobId: VlobID, selector: VersionSelector, readerId: UserID): Promise<VlobRead | null> {
+    const vlob = this.organizations.get(organizationId)?.vlobs.get(vlobId);
+    if (!vlob) return null;
+    const realm = this.store.realms.get(organizationId)?.get(vlob.realmId);
+    if (!realm) throw new Error(`MemoryVlobRepository: vlob of unknown realm ${vlob.realmId}`);
+    const selection = selectVersion(vlob.versions, selector);
+    if (selection.kind !== "ok") return { realm: accessOf(realm, readerId), selected: null, authorLastRoleGrantedOn: null };
+    const atom = vlob.versions[selection.version - 1]!;
+    return {
+      realm: accessOf(realm, readerId),
+      selected: { version: selection.version, ...atom },
+      authorLastRoleGrantedOn: lastGrantOf(realm, DeviceID.userId(atom.author))?.grantedOn ?? null,
+    };
+  }
+
+  async listVersions(
+    organizationId: OrganizationID,
+    vlobId: VlobID,
+    readerId: UserID,
+  ): Promise<{ readonly realm: RealmAccess; readonly versions: readonly VlobVersionInfo[] } | null> {
+    const vlob = this.organizations.get(organizationId)?.vlobs.get(vlobId);
+    if (!vlob) return null;
+    return {
+      realm: this.accessTo(organizationId, vlob.realmId, readerId),
+      versions: vlob.versions.map((atom, i) => ({ version: i + 1, timestamp: atom.timestamp, author: atom.author })),
+    };
   }
 
   async create(
@@ -104,9 +154,9 @@ export class MemoryVlobRepository implements VlobRepository {
     return this.recordWrite(tx, realm, vlobId, 1, atom);
   }
 
-  async append(tx: Tx, organizationId: OrganizationID, vlobId: VlobID, version: number, atom: VlobAtom): Promise<number> {
+  async append(tx: Tx, organizationId: OrganizationID, realmId: RealmID, vlobId: VlobID, version: number, atom: VlobAtom): Promise<number> {
     const vlob = this.organizations.get(organizationId)?.vlobs.get(vlobId);
-    if (!vlob) throw new Error(`MemoryVlobRepository.append: no vlob ${vlobId}`);
+    if (!vlob || vlob.realmId !== realmId) throw new Error(`MemoryVlobRepository.append: no vlob ${vlobId} in realm ${realmId}`);
     if (version !== vlob.versions.length + 1) throw new Error(`MemoryVlobRepository.append: version ${version} after ${vlob.versions.length}`);
     const versions = vlob.versions;
     versions.push(atom);

@@ -2,10 +2,27 @@ import type { ClientEvent } from "../../../application/events/index.js";
 import type { ApiEvent } from "../commands/events.js";
 import type { Handler, HandlerTable } from "./types.js";
 
-/** Raised when a connection let too many events pile up: the transport then closes it, as Parsec does. */
+/**
+ * Raised when a connection's event subscription can no longer be trusted: too many events piled up (Parsec closes
+ * the connection, code 1008) or the event bus reported a gap (events may have been lost, code 1013 "try again
+ * later"). The engine closes the connection with `code` and `reason`, so that the client reconnects and resyncs.
+ */
 export class EventQueueOverflowError extends Error {
   override readonly name = "EventQueueOverflowError";
+  constructor(
+    message: string,
+    readonly code: number,
+    readonly reason: string,
+  ) {
+    super(message);
+  }
 }
+
+/** How a connection whose subscription was lost is closed. */
+const LOST_CLOSE = {
+  overflow: { code: 1008, reason: "Too many pending events" },
+  gap: { code: 1013, reason: "Events may have been lost, please reconnect" },
+} as const;
 
 /** A delivered event → the `APIEvent` fields of the `events_listen` `ok` reply. */
 const apiEvent = (event: ClientEvent): ApiEvent => {
@@ -41,13 +58,15 @@ const eventsListen: Handler<"authenticated", "events_listen"> = async ({ app, se
     case "cancelled":
       return null;
     case "overflowed":
-      throw new EventQueueOverflowError(`Too many pending events for ${session.deviceId}`);
+      throw new EventQueueOverflowError(`Too many pending events for ${session.deviceId}`, LOST_CLOSE.overflow.code, LOST_CLOSE.overflow.reason);
+    case "lost":
+      throw new EventQueueOverflowError(`Events may have been lost for ${session.deviceId}`, LOST_CLOSE.gap.code, LOST_CLOSE.gap.reason);
   }
 };
 
-/** Authenticated `events_subscribe`. */
+/** Authenticated `events_subscribe`; a subscription lost later closes the connection (see {@link EventQueueOverflowError}). */
 const eventsSubscribe: Handler<"authenticated", "events_subscribe"> = async ({ app, session, closeConnection }) => ({
-  status: (await app.subscribeEvents(session, () => closeConnection(1008, "Too many pending events"))).kind,
+  status: (await app.subscribeEvents(session, (reason) => closeConnection(LOST_CLOSE[reason].code, LOST_CLOSE[reason].reason))).kind,
 });
 
 /** The events commands. */

@@ -1,3 +1,4 @@
+import { isStorageUnavailable } from "../../../application/ports/index.js";
 import { timingSafeEqual, createHash } from "node:crypto";
 import type { HttpRequest, HttpResponse } from "uWebSockets.js";
 
@@ -34,6 +35,7 @@ const STATUS_TEXT: Record<number, string> = {
   460: "Organization Expired",
   461: "User Revoked",
   500: "Internal Server Error",
+  503: "Service Unavailable",
 };
 
 /** A JSON reply. */
@@ -55,7 +57,8 @@ export const send = (res: HttpResponse, state: { aborted: boolean }, reply: Repl
 
 /**
  * Reads the whole request (headers synchronously, then the body), and hands it to `handle`.
- * Bodies larger than `maxBodyBytes` get 413 without being buffered; a handler crash gets 500 and is reported.
+ * Bodies larger than `maxBodyBytes` get 413 without being buffered; a handler crash gets 500 (503 when the storage is
+ * unavailable) and is reported.
  */
 export const serveHttp =
   (maxBodyBytes: number, handle: (req: ReadRequest) => Promise<Reply>, onError: (err: unknown, req: ReadRequest) => void) =>
@@ -92,7 +95,7 @@ export const serveHttp =
         (reply) => send(res, state, reply),
         (err: unknown) => {
           onError(err, full);
-          send(res, state, json(500, { error: "internal_error" }));
+          send(res, state, isStorageUnavailable(err) ? json(503, { error: "storage_unavailable" }) : json(500, { error: "internal_error" }));
         },
       );
     });

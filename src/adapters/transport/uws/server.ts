@@ -62,8 +62,9 @@ export const startUwsServer = async (
 ): Promise<RunningServer> => {
   const uws = loadNativeUws();
   const app = options.tls ? uws.SSLApp({ key_file_name: options.tls.keyFile, cert_file_name: options.tls.certFile }) : uws.App();
-  const registry = new ConnectionRegistry();
-  const unsubscribe = application.events.subscribe((event) => registry.onEvent(event));
+  const registry = new ConnectionRegistry(application.events, application.checkSessionValidity, (err, context) =>
+    logger.error({ err, ...context }, "Session re-check failed"),
+  );
   const administration = administrationRoutes(application, options.administrationToken);
 
   const anonymous = async (req: ReadRequest, rawId: string): Promise<Reply> => {
@@ -116,7 +117,7 @@ export const startUwsServer = async (
     stop() {
       stopped ??= (async () => {
         uws.us_listen_socket_close(listenSocket as never);
-        unsubscribe();
+        registry.clear();
         webSockets.closeAll(CloseCode.goingAway, "Server shutting down");
       })();
       return stopped;

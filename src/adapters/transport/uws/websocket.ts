@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { TemplatedApp, WebSocket } from "uWebSockets.js";
 import type { AuthenticatedSession, InvitedSession } from "../../../application/index.js";
+import { isStorageUnavailable } from "../../../application/ports/index.js";
 import { CloseCode, type ConnectionRegistry, type LiveConnection } from "./connections.js";
 import type { WireEngine } from "../../protocol/engine-types.js";
 
@@ -23,14 +24,18 @@ interface Connection extends LiveConnection {
   handshakeTimer: NodeJS.Timeout | null;
   /** Frames waiting for the one being served. */
   queue: { frame: Buffer; text: boolean }[];
+  /** Aborted when a new frame arrives while a command is served (only cancellable commands end early). */
   inFlight: AbortController | null;
+  /** Aborted when the connection closes. */
+  closedSignal: AbortController;
   ws: WebSocket<{ connection: Connection }> | null;
   remote: string;
 }
 
 /**
- * Mounts `GET /ws`: challenge on open, handshake answer, then a strict request/reply loop in which a
- * new request aborts a waiting one. A frame over `maxFrameBytes` closes the connection with 1009 and a
+ * Mounts `GET /ws`: challenge on open, handshake answer, then a strict request/reply loop: requests are served one
+ * at a time in arrival order, and a new request signals the one in flight (which ends at once only if it is
+ * cancellable, see `WireEngine.command`); closing the connection signals it too. A frame over `maxFrameBytes` closes the connection with 1009 and a
  * reason; past four times that, uWebSockets.js drops the connection without a close frame (clients see 1006)
  * rather than buffer it. Text frames are answered by the engine (Parsec answers them with `invalid_msg_format`).
  */
@@ -56,7 +61,7 @@ export const mountWebSocket = (
     c.inFlight = controller;
     const started = process.hrtime.bigint();
     engine
-      .command(c.session, next.frame, next.text, controller.signal, (code, reason) => c.close(code, reason))
+      .command(c.session, next.frame, next.text, { newRequest: controller.signal, closed: c.closedSignal.signal }, (code, reason) => c.close(code, reason))
       .then(
         (step) => {
           if (!step) return;
@@ -69,6 +74,11 @@ export const mountWebSocket = (
           logger.debug({ cmd: step.cmd, status: step.status, remote: c.remote, us: Number((process.hrtime.bigint() - started) / 1000n) }, "Request");
         },
         (err: unknown) => {
+          if (isStorageUnavailable(err)) {
+            logger.warn({ err: err.message, remote: c.remote, organization_id: c.session.organizationId }, "Command failed: storage unavailable");
+            c.close(CloseCode.tryAgainLater, "Storage unavailable, please retry");
+            return;
+          }
           logger.error({ err, remote: c.remote, organization_id: c.session.organizationId }, "Command failed");
           c.close(CloseCode.internalError, "Internal server error");
         },
@@ -110,6 +120,11 @@ export const mountWebSocket = (
         pump(c);
       },
       (err: unknown) => {
+        if (isStorageUnavailable(err)) {
+          logger.warn({ err: err.message, remote: c.remote }, "Handshake failed: storage unavailable");
+          c.close(CloseCode.tryAgainLater, "Storage unavailable, please retry");
+          return;
+        }
         logger.error({ err, remote: c.remote }, "Handshake failed unexpectedly");
         c.close(CloseCode.internalError, "Internal server error");
       },
@@ -131,6 +146,7 @@ export const mountWebSocket = (
         handshakeTimer: null,
         queue: [],
         inFlight: null,
+        closedSignal: new AbortController(),
         ws: null,
         remote: Buffer.from(res.getRemoteAddressAsText()).toString(),
         close(code, reason) {
@@ -178,7 +194,7 @@ export const mountWebSocket = (
       c.closed = true;
       c.ws = null;
       if (c.handshakeTimer) clearTimeout(c.handshakeTimer);
-      c.inFlight?.abort();
+      c.closedSignal.abort();
       c.queue.length = 0;
       if (c.session) {
         registry.remove(c);

@@ -1,0 +1,71 @@
+import type { DatabasePool } from "slonik";
+import type { DateTime } from "../../../domain/time.js";
+import { PgBlockRepository } from "./block-repository.js";
+import { PgInvitationRepository, PgProcessRegistry } from "./invitation-repository.js";
+import { PgMessageRepository } from "./message-repository.js";
+import { PgOrganizationRepository } from "./organization-repository.js";
+import { PgRealmRepository } from "./realm-repository.js";
+import { PgUnitOfWork, type PgUnitOfWorkEvents } from "./unit-of-work.js";
+import { PgUserRepository } from "./user-repository.js";
+import { PgVlobRepository } from "./vlob-repository.js";
+
+export { connectDatabase, DatabaseUnreachableError, DEFAULT_CONNECTION_TIMEOUT_MS } from "./connection.js";
+export {
+  applyMigrations,
+  checkSchema,
+  DEFAULT_MIGRATIONS_DIRECTORY,
+  inspectMigrations,
+  loadMigrations,
+  MIGRATION_LOCK_KEY,
+  MigrationDirectoryError,
+} from "./migrations.js";
+export type {
+  ApplyOptions,
+  ApplyOutcome,
+  MigrationEvent,
+  MigrationFile,
+  MigrationOptions,
+  MigrationRecord,
+  MigrationSession,
+  SchemaCheck,
+  SchemaStatus,
+} from "./migrations.js";
+export { createParsecPool, type PoolOptions } from "./pool.js";
+export { PgTx, PgUnitOfWork, type PgUnitOfWorkEvents } from "./unit-of-work.js";
+export { PgOrganizationRepository } from "./organization-repository.js";
+export { PgUserRepository } from "./user-repository.js";
+export { PgInvitationRepository, PgProcessRegistry, PROCESS_LIVENESS_SECONDS } from "./invitation-repository.js";
+export { PgMessageRepository } from "./message-repository.js";
+export { PgRealmRepository } from "./realm-repository.js";
+export { PgVlobRepository } from "./vlob-repository.js";
+export { PgBlockRepository } from "./block-repository.js";
+
+/** Options of {@link createPostgresPersistence}. */
+export interface PostgresPersistenceOptions {
+  /** This server process's id (claimer presence rows belong to it). */
+  readonly processId: string;
+  readonly events?: PgUnitOfWorkEvents;
+  /** Dates the statistics asked without a date. */
+  readonly now: () => DateTime;
+  /** Seconds after its last heartbeat a server process stops counting as alive (default 30; tests shorten it). */
+  readonly livenessSeconds?: number;
+}
+
+/**
+ * Every PostgreSQL persistence adapter on one slonik pool, sharing one unit of work, plus the process registry that
+ * must be started (and stopped) with the server for claimer presence to work.
+ */
+export const createPostgresPersistence = (pool: DatabasePool, options: PostgresPersistenceOptions) => {
+  const uow = new PgUnitOfWork(pool, options.events);
+  return {
+    uow,
+    organizations: new PgOrganizationRepository(uow, options.now),
+    users: new PgUserRepository(uow),
+    invitations: new PgInvitationRepository(uow, options.processId, options.livenessSeconds),
+    messages: new PgMessageRepository(uow),
+    realms: new PgRealmRepository(uow),
+    vlobs: new PgVlobRepository(uow),
+    blocks: new PgBlockRepository(uow),
+    processes: new PgProcessRegistry(uow, options.processId),
+  };
+};

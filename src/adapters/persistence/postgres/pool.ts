@@ -1,0 +1,66 @@
+import {
+  createPool,
+  SchemaValidationError,
+  type DatabasePool,
+  type Interceptor,
+  type QueryResultRow,
+} from "slonik";
+
+/** How the server's connection pool is sized and bounded (`--db-min-connections`, `--db-max-connections`). */
+export interface PoolOptions {
+  readonly minConnections: number;
+  readonly maxConnections: number;
+  /** Milliseconds to wait for a new connection before failing the query (default 5 000). */
+  readonly connectionTimeoutMs?: number;
+  /** Milliseconds after which PostgreSQL aborts a statement (default 30 000). */
+  readonly statementTimeoutMs?: number;
+}
+
+/**
+ * Validates every row of a query built with `sql.type(schema)` against its zod schema (slonik leaves that to an
+ * interceptor): a row that does not match is a `SchemaValidationError`, never a silently mistyped value.
+ */
+const resultParser: Interceptor = {
+  name: "parsec-result-parser",
+  transformRow: (context, query, row) => {
+    const parser = context.resultParser;
+    if (!parser) return row;
+    const parsed = parser.safeParse(row);
+    if (!parsed.success) throw new SchemaValidationError(query, row, parsed.error.issues);
+    return parsed.data as QueryResultRow;
+  },
+};
+
+/** `int8` (counts, µs timestamps, sizes) as JavaScript numbers; a value beyond 2^53 is an error, never rounded. */
+const int8AsNumber = {
+  name: "int8",
+  parse: (value: string): number => {
+    const n = Number(value);
+    if (!Number.isSafeInteger(n)) throw new RangeError(`int8 value ${value} does not fit a JavaScript number`);
+    return n;
+  },
+};
+
+/**
+ * The slonik pool of a server process: `minConnections`..`maxConnections` connections, typed rows checked by their
+ * zod schema, int8 read as exact numbers, no stack capture and no `DISCARD ALL` between uses (the server keeps no
+ * session state), bounded connection and statement times so that a lost database fails commands instead of
+ * hanging them.
+ */
+export const createParsecPool = (url: string, options: PoolOptions): Promise<DatabasePool> =>
+  createPool(url, {
+    minimumPoolSize: options.minConnections,
+    maximumPoolSize: Math.max(options.maxConnections, options.minConnections, 1),
+    connectionTimeout: options.connectionTimeoutMs ?? 5_000,
+    connectionRetryLimit: 1,
+    statementTimeout: options.statementTimeoutMs ?? 30_000,
+    idleInTransactionSessionTimeout: 60_000,
+    idleTimeout: 60_000,
+    captureStackTrace: false,
+    // Transactions are retried by the unit of work, which knows they are re-runnable; single queries never.
+    transactionRetryLimit: 1,
+    queryRetryLimit: 1,
+    resetConnection: async () => {},
+    typeParsers: [int8AsNumber],
+    interceptors: [resultParser],
+  });

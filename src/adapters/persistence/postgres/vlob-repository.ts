@@ -1,0 +1,261 @@
+import { z } from "zod";
+import type { Tx, VlobRead, VlobRepository, VlobVersionInfo } from "../../../application/ports/index.js";
+import { DeviceID, type OrganizationID, type RealmID, type UserID, type VlobID } from "../../../domain/ids.js";
+import type { RealmAccess } from "../../../domain/realm/index.js";
+import type { DateTime } from "../../../domain/time.js";
+import type { ReencryptionEntry, ReencryptionProgress, VersionSelector, VlobAtom, VlobChanges, VlobHead } from "../../../domain/vlob/index.js";
+import { accessColumns, accessFrom, asDeviceId, asVlobId, bytes, dt, dtOrNull, orgKey, sql, zAccessColumns, zBytes, zInt } from "./sql.js";
+import type { PgUnitOfWork } from "./unit-of-work.js";
+
+const realmKeyOf = (organizationId: OrganizationID, realmId: RealmID) =>
+  sql.fragment`(SELECT _id FROM realm WHERE organization = ${orgKey(organizationId)} AND realm_id = ${realmId})`;
+
+const vlobKeyOf = (organizationId: OrganizationID, vlobId: VlobID) =>
+  sql.fragment`(SELECT _id FROM vlob WHERE organization = ${orgKey(organizationId)} AND vlob_id = ${vlobId})`;
+
+const selection = (selector: VersionSelector) =>
+  selector.kind === "version"
+    ? sql.fragment`AND version = ${selector.version}`
+    : selector.kind === "timestamp"
+      ? sql.fragment`AND timestamp <= ${selector.timestamp.epochMicroseconds}`
+      : sql.fragment``;
+
+const zKey = z.object({ _id: zInt });
+const zCheckpoint = z.object({ checkpoint: zInt });
+
+/**
+ * {@link VlobRepository} on PostgreSQL (`vlob`, one `vlob_atom` row per version, `realm_vlob_update` as each realm's
+ * change log, `vlob_reencryption` for blobs collected during a re-encryption).
+ *
+ * Writers hold the realm row `FOR UPDATE`; {@link getForUpdate} takes that lock in a statement of its own and reads the
+ * author's role and the vlob's head in the next one, because under READ COMMITTED a statement that waited for a lock
+ * still reads the rows of other tables as of its own start (it would miss a role change or a version committed while it
+ * waited). A write is one statement: the version row, `checkpoint = checkpoint + 1 … RETURNING` on the locked realm,
+ * and the change-log row. Reads (`read`, `listVersions`, `pollChanges`) are one statement each, so one snapshot.
+ */
+export class PgVlobRepository implements VlobRepository {
+  constructor(private readonly uow: PgUnitOfWork) {}
+
+  async getForUpdate(tx: Tx, organizationId: OrganizationID, vlobId: VlobID, userId: UserID): Promise<{ readonly realm: RealmAccess; readonly head: VlobHead } | null> {
+    const connection = this.uow.connectionOf(tx);
+    const locked = await connection.maybeOne(sql.type(z.object({ realm: zInt, vlob: zInt }))`
+      SELECT r._id AS realm, v._id AS vlob FROM vlob v JOIN realm r ON r._id = v.realm
+      WHERE v.organization = ${orgKey(organizationId)} AND v.vlob_id = ${vlobId}
+      FOR UPDATE OF r`);
+    if (!locked) return null;
+    const row = await connection.one(sql.type(z.object({ ...zAccessColumns, version: zInt, timestamp: zInt }))`
+      SELECT ${accessColumns}, head.version, head.timestamp
+      FROM realm r
+      LEFT JOIN realm_member m ON m.realm = r._id AND m.user_id = ${userId}
+      CROSS JOIN LATERAL (SELECT version, timestamp FROM vlob_atom WHERE vlob = ${locked.vlob} ORDER BY version DESC LIMIT 1) head
+      WHERE r._id = ${locked.realm}`);
+    return { realm: accessFrom(row), head: { version: row.version, timestamp: dt(row.timestamp) } };
+  }
+
+  async create(
+    tx: Tx,
+    organizationId: OrganizationID,
+    realmId: RealmID,
+    vlobId: VlobID,
+    encryptionRevision: number,
+    atom: VlobAtom,
+  ): Promise<number | "already_exists"> {
+    const row = await this.uow.connectionOf(tx).maybeOne(sql.type(zCheckpoint)`
+      WITH v AS (
+        INSERT INTO vlob (organization, realm, vlob_id, encryption_revision)
+        SELECT r.organization, r._id, ${vlobId}, ${encryptionRevision} FROM realm r WHERE r.organization = ${orgKey(organizationId)} AND r.realm_id = ${realmId}
+        ON CONFLICT (organization, vlob_id) DO NOTHING
+        RETURNING _id, realm
+      ), atom AS (
+        INSERT INTO vlob_atom (vlob, realm, version, blob, size, author, author_user_id, timestamp)
+        SELECT v._id, v.realm, 1, ${bytes(atom.blob)}, ${atom.blob.length}, ${atom.author}, ${DeviceID.userId(atom.author)}, ${atom.timestamp.epochMicroseconds}
+        FROM v
+      ), cp AS (
+        UPDATE realm SET checkpoint = checkpoint + 1 FROM v WHERE realm._id = v.realm RETURNING realm.checkpoint, v._id AS vlob, v.realm
+      ), log AS (
+        INSERT INTO realm_vlob_update (realm, index, vlob, version) SELECT realm, checkpoint, vlob, 1 FROM cp
+      )
+      SELECT checkpoint FROM cp`);
+    return row ? row.checkpoint : "already_exists";
+  }
+
+  async append(tx: Tx, organizationId: OrganizationID, realmId: RealmID, vlobId: VlobID, version: number, atom: VlobAtom): Promise<number> {
+    const row = await this.uow.connectionOf(tx).maybeOne(sql.type(zCheckpoint)`
+      WITH v AS (
+        SELECT v._id, v.realm FROM vlob v
+        WHERE v.organization = ${orgKey(organizationId)} AND v.vlob_id = ${vlobId} AND v.realm = ${realmKeyOf(organizationId, realmId)}
+      ), atom AS (
+        INSERT INTO vlob_atom (vlob, realm, version, blob, size, author, author_user_id, timestamp)
+        SELECT v._id, v.realm, ${version}, ${bytes(atom.blob)}, ${atom.blob.length}, ${atom.author}, ${DeviceID.userId(atom.author)}, ${atom.timestamp.epochMicroseconds}
+        FROM v
+      ), cp AS (
+        UPDATE realm SET checkpoint = checkpoint + 1 FROM v WHERE realm._id = v.realm RETURNING realm.checkpoint, v._id AS vlob, v.realm
+      ), log AS (
+        INSERT INTO realm_vlob_update (realm, index, vlob, version) SELECT realm, checkpoint, vlob, ${version} FROM cp
+      )
+      SELECT checkpoint FROM cp`);
+    if (!row) throw new Error(`PgVlobRepository.append: no vlob ${vlobId} in realm ${realmId}`);
+    return row.checkpoint;
+  }
+
+  async read(organizationId: OrganizationID, vlobId: VlobID, selector: VersionSelector, readerId: UserID): Promise<VlobRead | null> {
+    const row = await this.uow.connectionOf(null).maybeOne(sql.type(
+      z.object({
+        ...zAccessColumns,
+        version: zInt.nullable(),
+        blob: zBytes.nullable(),
+        author: z.string().nullable(),
+        timestamp: zInt.nullable(),
+        author_granted_on: zInt.nullable(),
+      }),
+    )`
+      SELECT ${accessColumns}, sel.version, sel.blob, sel.author, sel.timestamp, am.granted_on AS author_granted_on
+      FROM vlob v
+      JOIN realm r ON r._id = v.realm
+      LEFT JOIN realm_member m ON m.realm = r._id AND m.user_id = ${readerId}
+      LEFT JOIN LATERAL (
+        SELECT version, blob, author, author_user_id, timestamp FROM vlob_atom WHERE vlob = v._id ${selection(selector)}
+        ORDER BY version DESC LIMIT 1
+      ) sel ON true
+      LEFT JOIN realm_member am ON am.realm = r._id AND am.user_id = sel.author_user_id
+      WHERE v.organization = ${orgKey(organizationId)} AND v.vlob_id = ${vlobId}`);
+    if (!row) return null;
+    const selected =
+      row.version !== null && row.blob !== null && row.author !== null && row.timestamp !== null
+        ? { version: row.version, blob: row.blob, author: asDeviceId(row.author), timestamp: dt(row.timestamp) }
+        : null;
+    return { realm: accessFrom(row), selected, authorLastRoleGrantedOn: selected ? dtOrNull(row.author_granted_on) : null };
+  }
+
+  async listVersions(
+    organizationId: OrganizationID,
+    vlobId: VlobID,
+    readerId: UserID,
+  ): Promise<{ readonly realm: RealmAccess; readonly versions: readonly VlobVersionInfo[] } | null> {
+    const rows = await this.uow.connectionOf(null).any(sql.type(z.object({ ...zAccessColumns, version: zInt, timestamp: zInt, author: z.string() }))`
+      SELECT ${accessColumns}, a.version, a.timestamp, a.author
+      FROM vlob v
+      JOIN realm r ON r._id = v.realm
+      LEFT JOIN realm_member m ON m.realm = r._id AND m.user_id = ${readerId}
+      JOIN vlob_atom a ON a.vlob = v._id
+      WHERE v.organization = ${orgKey(organizationId)} AND v.vlob_id = ${vlobId}
+      ORDER BY a.version`);
+    if (rows.length === 0) return null;
+    return {
+      realm: accessFrom(rows[0]!),
+      versions: rows.map((r) => ({ version: r.version, timestamp: dt(r.timestamp), author: asDeviceId(r.author) })),
+    };
+  }
+
+  async pollChanges(organizationId: OrganizationID, realmId: RealmID, lastCheckpoint: number): Promise<VlobChanges> {
+    const rows = await this.uow.connectionOf(null).any(sql.type(z.object({ checkpoint: zInt, vlob_id: z.string().nullable(), version: zInt.nullable() }))`
+      SELECT r.checkpoint, v.vlob_id::text AS vlob_id, max(u.version) AS version
+      FROM realm r
+      LEFT JOIN realm_vlob_update u ON u.realm = r._id AND u.index > ${lastCheckpoint}
+      LEFT JOIN vlob v ON v._id = u.vlob
+      WHERE r.organization = ${orgKey(organizationId)} AND r.realm_id = ${realmId}
+      GROUP BY r.checkpoint, v.vlob_id`);
+    const changes = new Map<VlobID, number>();
+    for (const row of rows) if (row.vlob_id !== null && row.version !== null) changes.set(asVlobId(row.vlob_id), row.version);
+    return { checkpoint: rows[0]?.checkpoint ?? 0, changes };
+  }
+
+  /** The realm's key if a re-encryption to `encryptionRevision` is under way, else null. */
+  private async reencrypting(tx: Tx | undefined, organizationId: OrganizationID, realmId: RealmID, encryptionRevision: number): Promise<number | null> {
+    return this.uow.connectionOf(tx).maybeOneFirst(sql.type(zKey)`
+      SELECT _id FROM realm WHERE organization = ${orgKey(organizationId)} AND realm_id = ${realmId} AND reencryption_revision = ${encryptionRevision}`);
+  }
+
+  async getReencryptionBatch(
+    organizationId: OrganizationID,
+    realmId: RealmID,
+    encryptionRevision: number,
+    size: number,
+    tx?: Tx,
+  ): Promise<readonly ReencryptionEntry[] | null> {
+    const key = await this.reencrypting(tx, organizationId, realmId, encryptionRevision);
+    if (key === null) return null;
+    if (size <= 0) return [];
+    const rows = await this.uow.connectionOf(tx).any(sql.type(z.object({ vlob_id: z.string(), version: zInt, blob: zBytes }))`
+      SELECT v.vlob_id::text AS vlob_id, a.version, a.blob
+      FROM vlob_reencryption s JOIN vlob_atom a ON a._id = s.atom JOIN vlob v ON v._id = a.vlob
+      WHERE s.realm = ${key} AND s.encryption_revision = ${encryptionRevision} AND s.blob IS NULL
+      ORDER BY v._id, a.version
+      LIMIT ${size}`);
+    return rows.map((r) => ({ vlobId: asVlobId(r.vlob_id), version: r.version, blob: r.blob }));
+  }
+
+  async saveReencryptionBatch(
+    tx: Tx,
+    organizationId: OrganizationID,
+    realmId: RealmID,
+    encryptionRevision: number,
+    batch: readonly ReencryptionEntry[],
+  ): Promise<ReencryptionProgress | null> {
+    const key = await this.reencrypting(tx, organizationId, realmId, encryptionRevision);
+    if (key === null) return null;
+    const connection = this.uow.connectionOf(tx);
+    // The first entry of a (vlob, version) wins, as does a blob already saved.
+    const seen = new Set<string>();
+    for (const entry of batch) {
+      const id = `${entry.vlobId}:${entry.version}`;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      await connection.query(sql.unsafe`
+        UPDATE vlob_reencryption s SET blob = ${bytes(entry.blob)}
+        FROM vlob_atom a JOIN vlob v ON v._id = a.vlob
+        WHERE s.atom = a._id AND s.realm = ${key} AND s.encryption_revision = ${encryptionRevision} AND s.blob IS NULL
+          AND v.vlob_id = ${entry.vlobId} AND a.version = ${entry.version}`);
+    }
+    return connection.one(sql.type(z.object({ total: zInt, done: zInt }))`
+      SELECT count(*) AS total, count(blob) AS done FROM vlob_reencryption WHERE realm = ${key} AND encryption_revision = ${encryptionRevision}`);
+  }
+
+  async lastWriteBy(organizationId: OrganizationID, realmId: RealmID, userId: UserID, tx?: Tx): Promise<DateTime | null> {
+    const last = await this.uow.connectionOf(tx).oneFirst(sql.type(z.object({ last: zInt.nullable() }))`
+      SELECT max(timestamp) AS last FROM vlob_atom WHERE realm = ${realmKeyOf(organizationId, realmId)} AND author_user_id = ${userId}`);
+    return dtOrNull(last);
+  }
+
+  async startReencryption(tx: Tx, organizationId: OrganizationID, realmId: RealmID, encryptionRevision: number): Promise<void> {
+    const connection = this.uow.connectionOf(tx);
+    const key = await connection.oneFirst(sql.type(zKey)`
+      UPDATE realm SET reencryption_revision = ${encryptionRevision}
+      WHERE organization = ${orgKey(organizationId)} AND realm_id = ${realmId} RETURNING _id`);
+    await connection.query(sql.unsafe`DELETE FROM vlob_reencryption WHERE realm = ${key}`);
+    await connection.query(sql.unsafe`
+      INSERT INTO vlob_reencryption (realm, encryption_revision, atom) SELECT ${key}, ${encryptionRevision}, a._id FROM vlob_atom a WHERE a.realm = ${key}`);
+  }
+
+  async finishReencryption(tx: Tx, organizationId: OrganizationID, realmId: RealmID, encryptionRevision: number): Promise<"ok" | "not_finished"> {
+    const connection = this.uow.connectionOf(tx);
+    const key = await this.reencrypting(tx, organizationId, realmId, encryptionRevision);
+    if (key === null) {
+      const hasVlobs = await connection.exists(sql.unsafe`SELECT 1 FROM vlob WHERE realm = ${realmKeyOf(organizationId, realmId)}`);
+      if (!hasVlobs) return "ok";
+      throw new Error(`PgVlobRepository.finishReencryption: no re-encryption to revision ${encryptionRevision} in realm ${realmId}`);
+    }
+    const pending = await connection.exists(sql.unsafe`
+      SELECT 1 FROM vlob_reencryption WHERE realm = ${key} AND encryption_revision = ${encryptionRevision} AND blob IS NULL`);
+    if (pending) return "not_finished";
+    await connection.query(sql.unsafe`
+      UPDATE vlob_atom a SET blob = s.blob, size = length(s.blob)
+      FROM vlob_reencryption s WHERE s.atom = a._id AND s.realm = ${key} AND s.encryption_revision = ${encryptionRevision}`);
+    await connection.query(sql.unsafe`UPDATE vlob SET encryption_revision = ${encryptionRevision} WHERE realm = ${key}`);
+    await connection.query(sql.unsafe`DELETE FROM vlob_reencryption WHERE realm = ${key}`);
+    await connection.query(sql.unsafe`UPDATE realm SET reencryption_revision = NULL WHERE _id = ${key}`);
+    return "ok";
+  }
+
+  async realmSize(organizationId: OrganizationID, realmId: RealmID): Promise<number> {
+    return this.uow
+      .connectionOf(null)
+      .oneFirst(sql.type(z.object({ n: zInt }))`SELECT coalesce(sum(size), 0)::bigint AS n FROM vlob_atom WHERE realm = ${realmKeyOf(organizationId, realmId)}`);
+  }
+
+  async metadataSize(organizationId: OrganizationID, at: DateTime): Promise<number> {
+    return this.uow.connectionOf(null).oneFirst(sql.type(z.object({ n: zInt }))`
+      SELECT coalesce(sum(a.size), 0)::bigint AS n FROM vlob_atom a JOIN realm r ON r._id = a.realm
+      WHERE r.organization = ${orgKey(organizationId)} AND a.timestamp <= ${at.epochMicroseconds}`);
+  }
+}
