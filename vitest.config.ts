@@ -3,11 +3,24 @@ import SummaryReporter from "./test/support/summary-reporter.js";
 
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts"],
     globalSetup: ["./test/support/postgres-global-setup.ts"],
     testTimeout: 20_000,
     hookTimeout: 60_000,
     pool: "forks",
     reporters: ["default", new SummaryReporter()],
+    projects: [
+      { extends: true, test: { name: "memory", include: ["test/**/*.test.ts"] } },
+      {
+        // The whole end-to-end suite again, every server on PostgreSQL (metadata and blocks).
+        extends: true,
+        test: {
+          name: "postgresql",
+          include: ["test/e2e/**/*.test.ts"],
+          // Already PostgreSQL-only, or about the process's command line rather than the storage.
+          exclude: ["test/e2e/postgres-*.test.ts", "test/e2e/cli.test.ts"],
+          env: { PARSEC_TEST_STORAGE: "postgresql" },
+        },
+      },
+    ],
   },
 });

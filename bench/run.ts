@@ -30,6 +30,8 @@ const { values } = parseArgs({
     connections: { type: "string", default: "16" },
     /** Drive an already running server (`--dev` administration token) instead of starting one. */
     "server-port": { type: "string" },
+    /** Comma-separated scenario name prefixes to run (default: every scenario), e.g. `vlob_read,block_read`. */
+    only: { type: "string" },
     /** `memory` (default) or `postgresql`. */
     storage: { type: "string", default: "memory" },
     /** With `--storage postgresql`: a migrated database to use instead of a fresh local cluster. */
@@ -37,6 +39,9 @@ const { values } = parseArgs({
   },
 });
 const SECONDS = Number(values.seconds);
+const ONLY = values.only?.split(",").map((s) => s.trim()).filter(Boolean) ?? null;
+/** Whether the scenario named `name` runs (see `--only`). */
+const selected = (name: string): boolean => ONLY === null || ONLY.some((prefix) => name.startsWith(prefix));
 const CONNECTIONS = Number(values.connections);
 const TOKEN = "s3cr3t";
 
@@ -140,21 +145,24 @@ const main = async (): Promise<void> => {
       rootVerifyKey: material.rootKey.verifyKey,
     };
     const results: Figures[] = [];
+    /** Runs scenario `name` (unless `--only` leaves it out) and records its figures. */
+    const scenario = async (name: string, operation: (worker: number) => Promise<void>): Promise<void> => {
+      if (!selected(name)) return;
+      const run = await runFor(CONNECTIONS, operation);
+      results.push(report(name, run.latencies, run.elapsedMs));
+    };
 
-    const handshakes = await runFor(CONNECTIONS, async () => {
+    await scenario(`handshake+close (${CONNECTIONS} concurrent)`, async () => {
       const session = expectSession(await connectAuthenticated(options));
       await session.close();
     });
-    results.push(report(`handshake+close (${CONNECTIONS} concurrent)`, handshakes.latencies, handshakes.elapsedMs));
 
     const sessions = await Promise.all(Array.from({ length: CONNECTIONS }, async () => expectSession(await connectAuthenticated(options))));
     const pingFrame = pack({ cmd: "ping", ping: "bench" });
-    const pings = await runFor(CONNECTIONS, async (w) => void (await sessions[w]!.exchange(pingFrame)));
-    results.push(report(`ping round trip (${CONNECTIONS} connections)`, pings.latencies, pings.elapsedMs));
+    await scenario(`ping round trip (${CONNECTIONS} connections)`, async (w) => void (await sessions[w]!.exchange(pingFrame)));
 
     const configFrame = pack({ cmd: "organization_config" });
-    const configs = await runFor(CONNECTIONS, async (w) => void (await sessions[w]!.exchange(configFrame)));
-    results.push(report(`organization_config (${CONNECTIONS} connections)`, configs.latencies, configs.elapsedMs));
+    await scenario(`organization_config (${CONNECTIONS} connections)`, async (w) => void (await sessions[w]!.exchange(configFrame)));
 
     const owner = sessions[0]!;
     const realmId = newId();
@@ -182,11 +190,10 @@ const main = async (): Promise<void> => {
       );
 
     const readFrames = vlobIds.map((vlobId) => pack({ cmd: "vlob_read", encryption_revision: 1, vlob_id: new WireUuid(vlobId), version: null, timestamp: null }));
-    const reads = await runFor(CONNECTIONS, async (w) => void (await sessions[w]!.exchange(readFrames[w]!)));
-    results.push(report(`vlob_read 1 KiB (${CONNECTIONS} connections)`, reads.latencies, reads.elapsedMs));
+    await scenario(`vlob_read 1 KiB (${CONNECTIONS} connections)`, async (w) => void (await sessions[w]!.exchange(readFrames[w]!)));
 
     const versions = vlobIds.map(() => 1);
-    const updates = await runFor(CONNECTIONS, async (w) => {
+    await scenario(`vlob_update 1 KiB (${CONNECTIONS} connections, one vlob each)`, async (w) => {
       versions[w]! += 1;
       const reply = await sessions[w]!.send("vlob_update", {
         encryption_revision: 1,
@@ -198,7 +205,6 @@ const main = async (): Promise<void> => {
       });
       expectOk(reply, "vlob_update");
     });
-    results.push(report(`vlob_update 1 KiB (${CONNECTIONS} connections, one vlob each)`, updates.latencies, updates.elapsedMs));
 
     for (const [label, size] of [
       ["4 KiB", 4 * 1024],
@@ -206,17 +212,17 @@ const main = async (): Promise<void> => {
     ] as const) {
       const block = randomBytes(size);
       const blockIds: string[] = [];
-      const creates = await runFor(CONNECTIONS, async (w) => {
+      const createBlock = async (w: number) => {
         const blockId = newId();
         expectOk(await sessions[w]!.send("block_create", { block_id: new WireUuid(blockId), realm_id: new WireUuid(realmId), block }), "block_create");
         blockIds.push(blockId);
-      });
-      results.push(report(`block_create ${label} (${CONNECTIONS} connections)`, creates.latencies, creates.elapsedMs));
-
+      };
+      await scenario(`block_create ${label} (${CONNECTIONS} connections)`, createBlock);
+      if (!selected(`block_read ${label}`)) continue;
+      while (blockIds.length < 64) await createBlock(0);
       const blockFrames = blockIds.slice(0, 64).map((blockId) => pack({ cmd: "block_read", block_id: new WireUuid(blockId) }));
       let next = 0;
-      const blockReads = await runFor(CONNECTIONS, async (w) => void (await sessions[w]!.exchange(blockFrames[next++ % blockFrames.length]!)));
-      results.push(report(`block_read ${label} (${CONNECTIONS} connections)`, blockReads.latencies, blockReads.elapsedMs));
+      await scenario(`block_read ${label} (${CONNECTIONS} connections)`, async (w) => void (await sessions[w]!.exchange(blockFrames[next++ % blockFrames.length]!)));
     }
 
     await Promise.all(sessions.map((s) => s.close()));

@@ -119,6 +119,14 @@ CREATE TABLE invitation (
     ),
     conduit_greeter_payload bytea,
     conduit_claimer_payload bytea,
+    -- Moves of the conduit (completed exchanges and resets), and the last completed exchange (all three NULL
+    -- initially and after a reset): see src/domain/invite/conduit.ts.
+    conduit_generation bigint NOT NULL DEFAULT 0,
+    conduit_last_state text CHECK (
+        conduit_last_state IN ('1_WAIT_PEERS', '2_1_CLAIMER_HASHED_NONCE', '2_2_GREETER_NONCE', '2_3_CLAIMER_NONCE', '3_1_CLAIMER_TRUST', '3_2_GREETER_TRUST', '4_COMMUNICATE')
+    ),
+    conduit_last_greeter_payload bytea,
+    conduit_last_claimer_payload bytea,
     UNIQUE (organization, token),
     CHECK ((deleted_on IS NULL) = (deleted_reason IS NULL))
 );

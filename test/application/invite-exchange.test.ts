@@ -69,7 +69,8 @@ describe("SAS exchange", () => {
     expect(greeter).toEqual(GREETER_RECEIVES);
     expect(claimed).toEqual(CLAIMER_RECEIVES);
     expect(w.bus.live).toBe(0);
-    expect(w.t.published.filter((e) => e.type === "invite.conduit_updated").length).toBeGreaterThanOrEqual(2 * 9);
+    // Each exchange writes the conduit twice: the first talker's post, the second talker's completion.
+    expect(w.t.published.filter((e) => e.type === "invite.conduit_updated").length).toBe(2 * 8);
   });
 
   it("works whichever peer arrives first, and for a claimer that omits greeter_user_id (clients before API 2.9)", async () => {
@@ -157,7 +158,8 @@ describe("SAS exchange across a gap in the event bus", () => {
     for (let i = 0; i < 5; i++) await settle();
     await w.t.events.idle();
     expect(w.t.published.filter((e) => e.type === "invite.conduit_updated").length).toBeGreaterThanOrEqual(2);
-    expect([greeter.done, claimed.done]).toEqual([false, false]);
+    // The claimer talked second: it completed the exchange at once. The greeter waits for the update it missed.
+    expect([greeter.done, claimed.done]).toEqual([false, true]);
     w.bus.gap(w.org.organizationId);
     for (let i = 0; i < 20 && !(greeter.done && claimed.done); i++) await settle();
     expect(greeter).toEqual({ done: true, value: { kind: "ok", claimerPublicKey: key("c") } });

@@ -40,10 +40,13 @@ const deleted = (inv: Invitation, on = at(100), reason: "FINISHED" | "CANCELLED"
   deleted: { on, reason },
 });
 
+const bytesOrNull = (b: Uint8Array | null) => (b === null ? null : Buffer.from(b));
 const plain = (conduit: Conduit) => ({
   state: conduit.state,
-  greeterPayload: conduit.greeterPayload === null ? null : Buffer.from(conduit.greeterPayload),
-  claimerPayload: conduit.claimerPayload === null ? null : Buffer.from(conduit.claimerPayload),
+  greeterPayload: bytesOrNull(conduit.greeterPayload),
+  claimerPayload: bytesOrNull(conduit.claimerPayload),
+  generation: conduit.generation,
+  last: conduit.last && { state: conduit.last.state, greeterPayload: Buffer.from(conduit.last.greeterPayload), claimerPayload: Buffer.from(conduit.last.claimerPayload) },
 });
 
 /**
@@ -313,10 +316,16 @@ export function invitationRepositoryContract(make: Make<Ports>): void {
         const inv = await s.seed(invitation(uid("alice")));
         const conduit = () => s.run((tx) => s.invitations.getConduit(tx, s.org, inv.token));
         expect(plain(await conduit())).toEqual(plain(INITIAL_CONDUIT));
-        const talked: Conduit = { state: "2_1_CLAIMER_HASHED_NONCE", greeterPayload: Buffer.from("greeter"), claimerPayload: null };
+        const talked: Conduit = {
+          state: "2_1_CLAIMER_HASHED_NONCE",
+          greeterPayload: Buffer.from("greeter"),
+          claimerPayload: null,
+          generation: 1,
+          last: { state: "1_WAIT_PEERS", greeterPayload: Buffer.from("gk"), claimerPayload: new Uint8Array(0) },
+        };
         await s.run((tx) => s.invitations.saveConduit(tx, s.org, inv.token, talked));
         expect(plain(await conduit())).toEqual(plain(talked));
-        const both: Conduit = { state: "4_COMMUNICATE", greeterPayload: new Uint8Array([1, 2, 3]), claimerPayload: new Uint8Array(0) };
+        const both: Conduit = { state: "4_COMMUNICATE", greeterPayload: new Uint8Array([1, 2, 3]), claimerPayload: new Uint8Array(0), generation: 9, last: null };
         await s.run((tx) => s.invitations.saveConduit(tx, s.org, inv.token, both));
         expect(plain(await conduit())).toEqual(plain(both));
       });
@@ -324,10 +333,16 @@ export function invitationRepositoryContract(make: Make<Ports>): void {
       it("keeps conduits per invitation and undoes a conduit write on rollback", async () => {
         const s = await withGreeters();
         const [one, two] = [await s.seed(invitation(uid("alice"))), await s.seed(invitation(uid("bob")))];
-        const saved: Conduit = { state: "3_1_CLAIMER_TRUST", greeterPayload: null, claimerPayload: Buffer.from("claimer") };
+        const saved: Conduit = { state: "3_1_CLAIMER_TRUST", greeterPayload: null, claimerPayload: Buffer.from("claimer"), generation: 4, last: null };
         await s.run((tx) => s.invitations.saveConduit(tx, s.org, one.token, saved));
         await runAndRollBack(s.uow, s.org, async (tx) => {
-          const next: Conduit = { state: "3_2_GREETER_TRUST", greeterPayload: Buffer.from("x"), claimerPayload: null };
+          const next: Conduit = {
+            state: "3_2_GREETER_TRUST",
+            greeterPayload: Buffer.from("x"),
+            claimerPayload: null,
+            generation: 5,
+            last: { state: "3_1_CLAIMER_TRUST", greeterPayload: Buffer.from("y"), claimerPayload: Buffer.from("claimer") },
+          };
           await s.invitations.saveConduit(tx, s.org, one.token, next);
           expect(plain(await s.invitations.getConduit(tx, s.org, one.token))).toEqual(plain(next));
         });
@@ -338,7 +353,7 @@ export function invitationRepositoryContract(make: Make<Ports>): void {
       it("keeps the conduit of a deleted invitation readable", async () => {
         const s = await withGreeters();
         const inv = await s.seed(invitation(uid("alice")));
-        const saved: Conduit = { state: "2_2_GREETER_NONCE", greeterPayload: Buffer.from("g"), claimerPayload: Buffer.from("c") };
+        const saved: Conduit = { state: "2_2_GREETER_NONCE", greeterPayload: Buffer.from("g"), claimerPayload: Buffer.from("c"), generation: 2, last: null };
         await s.run((tx) => s.invitations.saveConduit(tx, s.org, inv.token, saved));
         await s.remove(inv);
         expect(plain(await s.run((tx) => s.invitations.getConduit(tx, s.org, inv.token)))).toEqual(plain(saved));
@@ -372,7 +387,7 @@ export function invitationRepositoryContract(make: Make<Ports>): void {
                 const read = (await s.invitations.get(s.org, inv.token, tx))!;
                 if (read.deleted) return "refused";
                 await pause(1);
-                await s.invitations.saveConduit(tx, s.org, inv.token, { state: "2_1_CLAIMER_HASHED_NONCE", greeterPayload: Buffer.from("g"), claimerPayload: null });
+                await s.invitations.saveConduit(tx, s.org, inv.token, { ...INITIAL_CONDUIT, state: "2_1_CLAIMER_HASHED_NONCE", greeterPayload: Buffer.from("g") });
                 return "stepped";
               }),
               s.run(async (tx) => {

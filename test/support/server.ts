@@ -2,11 +2,19 @@ import pino from "pino";
 import type { Application } from "../../src/application/index.js";
 import { startBackend } from "../../src/bootstrap/compose.js";
 import type { BackendSettings } from "../../src/bootstrap/settings.js";
+import { createTestDatabase, dropTestDatabase } from "./postgres.js";
 
 /**
  * A real Parsec server for end-to-end tests and benchmarks: the composition root ({@link startBackend}) in this
  * process, listening on an ephemeral port of 127.0.0.1. Always `stop()` it (e.g. in `afterAll`).
  */
+
+/**
+ * Which storage the end-to-end suites run on: `memory` (default), or `postgresql` when `PARSEC_TEST_STORAGE` says so
+ * (the `postgresql` vitest project runs the whole e2e suite that way: each server gets a fresh migrated database of
+ * the test cluster, and PostgreSQL block storage).
+ */
+export const testStorage = (): "memory" | "postgresql" => (process.env["PARSEC_TEST_STORAGE"] === "postgresql" ? "postgresql" : "memory");
 
 /** The administration token of {@link defaultTestSettings}. */
 export const TEST_ADMINISTRATION_TOKEN = "e2e-administration-token";
@@ -54,12 +62,20 @@ export interface TestServerLogging {
 }
 
 /**
- * Starts a server with {@link defaultTestSettings} overridden by `overrides`. Nothing is printed: records of level
+ * Starts a server with {@link defaultTestSettings} overridden by `overrides`, on the storage of {@link testStorage}
+ * unless `overrides.db` names one. Nothing is printed: records of level
  * `error` and above are kept in {@link TestServer.loggedErrors}; the others (at `logging.level` and above) only go to
  * `logging.onRecord`.
  */
 export const startTestServer = async (overrides: Partial<BackendSettings> = {}, logging: TestServerLogging = {}): Promise<TestServer> => {
-  const settings: BackendSettings = { ...defaultTestSettings, ...overrides };
+  const database = testStorage() === "postgresql" && overrides.db === undefined ? await createTestDatabase() : null;
+  const storage: Partial<BackendSettings> = database
+    ? {
+        db: { type: "POSTGRESQL", url: database.url, minConnections: 1, maxConnections: 10 },
+        ...(overrides.blockstore === undefined && { blockstore: { type: "POSTGRESQL" } }),
+      }
+    : {};
+  const settings: BackendSettings = { ...defaultTestSettings, ...overrides, ...storage };
   const loggedErrors: Record<string, unknown>[] = [];
   const logger = pino(
     { level: logging.level ?? "error" },
@@ -71,7 +87,10 @@ export const startTestServer = async (overrides: Partial<BackendSettings> = {}, 
       },
     },
   );
-  const backend = await startBackend(settings, { logger });
+  const backend = await startBackend(settings, { logger }).catch(async (err: unknown) => {
+    if (database) await dropTestDatabase(database.name);
+    throw err;
+  });
   const secure = settings.tls !== null;
   const authority = `${settings.host}:${backend.port}`;
   let stopped: Promise<void> | null = null;
@@ -83,6 +102,10 @@ export const startTestServer = async (overrides: Partial<BackendSettings> = {}, 
     settings,
     loggedErrors,
     application: backend.application,
-    stop: () => (stopped ??= backend.stop()),
+    stop: () =>
+      (stopped ??= (async () => {
+        await backend.stop();
+        if (database) await dropTestDatabase(database.name);
+      })()),
   };
 };

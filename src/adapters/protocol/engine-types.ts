@@ -49,6 +49,11 @@ export interface WireEngine {
    * `claimer_left`); an authenticated session's event subscription is released.
    */
   sessionClosed(session: AuthenticatedSession | InvitedSession): Promise<void>;
+  /**
+   * The server is stopping (its connections are closed): aborts every command still running — orphaned SAS steps
+   * included — and resolves once every command and session hook in flight has settled, or after `timeoutMs`.
+   */
+  shutdown(timeoutMs?: number): Promise<void>;
   /** Serves an anonymous command (`organization_bootstrap`…) posted over HTTP. */
   anonymous(organizationId: OrganizationID, frame: Buffer): Promise<AnonymousStep>;
   /** Checks the organization an anonymous request targets before reading its body: 404 unknown, 460 expired, or null to go on. */

@@ -19,20 +19,6 @@ const CANCELLABLE: Readonly<Record<"authenticated" | "invited", ReadonlySet<stri
   invited: new Set(["invite_1_claimer_wait_peer"]),
 };
 
-const orphanSignals = new WeakMap<AbortSignal, AbortSignal>();
-
-/** Aborts {@link ORPHANED_COMMAND_TIMEOUT_MS} after `closed` aborts; one per connection (per `closed` signal). */
-const orphanSignal = (closed: AbortSignal): AbortSignal => {
-  let signal = orphanSignals.get(closed);
-  if (signal) return signal;
-  const controller = new AbortController();
-  const arm = () => setTimeout(() => controller.abort(), ORPHANED_COMMAND_TIMEOUT_MS).unref();
-  if (closed.aborted) arm();
-  else closed.addEventListener("abort", arm, { once: true });
-  signal = controller.signal;
-  orphanSignals.set(closed, signal);
-  return signal;
-};
 
 const failure = (outcome: HandshakeFailure): HandshakeStep => ({
   ok: false,
@@ -48,6 +34,32 @@ const failure = (outcome: HandshakeFailure): HandshakeStep => ({
  */
 export const createWireEngine = (app: Application): WireEngine => {
   const tables = handlerTables({ debug: app.config.debug });
+  /** Aborted at shutdown: every command still running ends. */
+  const stopping = new AbortController();
+  /** Commands and session hooks in flight, awaited at shutdown. */
+  const inFlight = new Set<Promise<unknown>>();
+  const track = <T>(work: Promise<T>): Promise<T> => {
+    inFlight.add(work);
+    void work.finally(() => inFlight.delete(work)).catch(() => undefined);
+    return work;
+  };
+  const orphanSignals = new WeakMap<AbortSignal, AbortSignal>();
+
+  /**
+   * The signal of a non-cancellable command: aborts {@link ORPHANED_COMMAND_TIMEOUT_MS} after `closed` aborts, or at
+   * shutdown; one per connection (per `closed` signal).
+   */
+  const orphanSignal = (closed: AbortSignal): AbortSignal => {
+    let signal = orphanSignals.get(closed);
+    if (signal) return signal;
+    const controller = new AbortController();
+    const arm = () => setTimeout(() => controller.abort(), ORPHANED_COMMAND_TIMEOUT_MS).unref();
+    if (closed.aborted) arm();
+    else closed.addEventListener("abort", arm, { once: true });
+    signal = AbortSignal.any([controller.signal, stopping.signal]);
+    orphanSignals.set(closed, signal);
+    return signal;
+  };
 
   const dispatch = async <F extends ClientFamily>(family: F, context: Context<F>, decoded: DecodeRequestResult<F>): Promise<CommandStep | null> => {
     if (decoded.kind !== "ok") {
@@ -118,19 +130,35 @@ export const createWireEngine = (app: Application): WireEngine => {
     },
 
     command(session: AuthenticatedSession | InvitedSession, frame, text, signals, closeConnection) {
-      const signal = (cmd: string) => (CANCELLABLE[session.kind].has(cmd) ? AbortSignal.any([signals.newRequest, signals.closed]) : orphanSignal(signals.closed));
-      return session.kind === "authenticated"
-        ? serve("authenticated", { app, session, signal, closeConnection }, frame, text)
-        : serve("invited", { app, session, signal, closeConnection }, frame, text);
+      const signal = (cmd: string) =>
+        CANCELLABLE[session.kind].has(cmd) ? AbortSignal.any([signals.newRequest, signals.closed, stopping.signal]) : orphanSignal(signals.closed);
+      return track(
+        session.kind === "authenticated"
+          ? serve("authenticated", { app, session, signal, closeConnection }, frame, text)
+          : serve("invited", { app, session, signal, closeConnection }, frame, text),
+      );
     },
 
     async sessionOpened(session) {
-      if (session.kind === "invited") await app.claimerJoined(session);
+      if (session.kind === "invited") await track(app.claimerJoined(session));
     },
 
     async sessionClosed(session) {
-      if (session.kind === "invited") await app.claimerLeft(session);
+      if (session.kind === "invited") await track(app.claimerLeft(session));
       else app.endEventSession(session);
+    },
+
+    async shutdown(timeoutMs = 5_000) {
+      stopping.abort();
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...inFlight]),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, timeoutMs);
+          timer.unref();
+        }),
+      ]);
+      clearTimeout(timer);
     },
 
     async anonymousPrecheck(organizationId: OrganizationID, method) {

@@ -1,5 +1,5 @@
 import type { InvitationToken, OrganizationID, UserID } from "../../domain/ids.js";
-import { conduitListen, conduitTalk, type ConduitSide, type ConduitState } from "../../domain/invite/index.js";
+import { conduitListen, conduitTalk, conduitWithdraw, type ConduitSide, type ConduitState } from "../../domain/invite/index.js";
 import type { ApplicationDeps } from "../deps.js";
 import type { EventBus, Tx } from "../ports/index.js";
 
@@ -78,11 +78,15 @@ const checkInvitation = async (deps: Deps, tx: Tx, target: ConduitTarget): Promi
 };
 
 /**
- * One conduit step (Parsec `conduit_exchange`): posts `payload` for `state` in a unit of work, then waits
- * for the peer's payload, re-reading the conduit in a unit of work each time the invitation changes.
- * Every conduit write publishes `invite.conduit_updated` with its transaction. Resolves `cancelled` as
- * soon as `signal` aborts, and also when it aborted while a unit of work ran (the client no longer waits
- * for this reply); the event subscription and the abort listener are always removed.
+ * One conduit step (Parsec `conduit_exchange`, domain `conduitTalk`/`conduitListen`): in a unit of work holding the
+ * invitation's row, talks `payload` for `state`. Talking second completes the exchange at once and answers with the
+ * peer's payload; talking first posts the payload, then waits for the peer's, re-reading the conduit each time the
+ * invitation changes (or events may have been lost). A talk one step ahead of the conduit, by a side that already
+ * posted in the current step (`not_yet`: typically a claimer that reconnected after its previous step's reply was
+ * lost), waits for the peer to complete the current step, then talks. Every conduit write publishes
+ * `invite.conduit_updated` with its transaction. Resolves `cancelled` as soon as `signal` aborts, and also when it
+ * aborted while a unit of work ran (the client no longer waits for this reply); the event subscription and the abort
+ * listener are always removed.
  */
 export const conduitExchange = async (
   deps: Deps,
@@ -106,31 +110,43 @@ const exchange = async (
   const { organizationId, token } = target;
   const watch = watchInvitation(deps.events, organizationId, token);
   try {
-    const talked = await deps.uow.run(organizationId, async (tx) => {
-      const failure = await checkInvitation(deps, tx, target);
-      if (failure) return failure;
-      const step = conduitTalk(await deps.invitations.getConduit(tx, organizationId, token), target.side, state, payload);
-      if (step.kind === "talked") {
-        await deps.invitations.saveConduit(tx, organizationId, token, step.conduit);
-        await deps.events.publish(tx, { type: "invite.conduit_updated", organizationId, token });
-      }
-      return step;
-    });
-    if (talked.kind !== "talked") return talked;
-    while (await watch.next(signal)) {
-      const heard = await deps.uow.run(organizationId, async (tx) => {
+    const talk = () =>
+      deps.uow.run(organizationId, async (tx) => {
         const failure = await checkInvitation(deps, tx, target);
         if (failure) return failure;
-        const step = conduitListen(await deps.invitations.getConduit(tx, organizationId, token), talked.listen);
-        if (step.kind === "received" && step.conduit) {
+        const step = conduitTalk(await deps.invitations.getConduit(tx, organizationId, token), target.side, state, payload);
+        if (step.kind === "posted" || step.kind === "completed") {
           await deps.invitations.saveConduit(tx, organizationId, token, step.conduit);
           await deps.events.publish(tx, { type: "invite.conduit_updated", organizationId, token });
         }
         return step;
       });
+    let talked = await talk();
+    while (talked.kind === "not_yet") {
+      if (!(await watch.next(signal))) return { kind: "cancelled" };
+      talked = await talk();
+    }
+    if (talked.kind === "completed") return { kind: "ok", peerPayload: talked.peerPayload };
+    if (talked.kind !== "posted") return talked;
+    const listen = talked.listen;
+    while (await watch.next(signal)) {
+      const heard = await deps.uow.run(organizationId, async (tx) => {
+        const failure = await checkInvitation(deps, tx, target);
+        if (failure) return failure;
+        return conduitListen(await deps.invitations.getConduit(tx, organizationId, token), listen);
+      });
       if (heard.kind === "received") return { kind: "ok", peerPayload: heard.peerPayload };
       if (heard.kind !== "waiting") return heard;
     }
+    // Cancelled while waiting: withdraw the payload, unless the peer answered meanwhile.
+    await deps.uow.run(organizationId, async (tx) => {
+      if (await checkInvitation(deps, tx, target)) return;
+      const withdrawn = conduitWithdraw(await deps.invitations.getConduit(tx, organizationId, token), listen);
+      if (withdrawn) {
+        await deps.invitations.saveConduit(tx, organizationId, token, withdrawn);
+        await deps.events.publish(tx, { type: "invite.conduit_updated", organizationId, token });
+      }
+    });
     return { kind: "cancelled" };
   } finally {
     watch.close();

@@ -3,6 +3,9 @@ import { z } from "zod";
 import { BlockStoreError, type BlockStore } from "../../../application/ports/index.js";
 import type { BlockID, OrganizationID } from "../../../domain/ids.js";
 
+/** Row schemas of the queries below, built once (a zod schema is costly to build). */
+const ROW_1 = z.object({ data: z.instanceof(Buffer) });
+
 /**
  * {@link BlockStore} in a table of the `--db` database (`--blockstore=POSTGRESQL`, table `block_data` of migration
  * 0003). The first write of a block id wins (`ON CONFLICT DO NOTHING`): a second write never replaces a payload.
@@ -14,7 +17,7 @@ export class PostgresBlockStore implements BlockStore {
 
   async read(organizationId: OrganizationID, blockId: BlockID): Promise<Buffer | null> {
     try {
-      return await this.db.maybeOneFirst(sql.type(z.object({ data: z.instanceof(Buffer) }))`
+      return await this.db.maybeOneFirst(sql.type(ROW_1)`
         SELECT data FROM block_data WHERE organization_id = ${organizationId} AND block_id = ${blockId}`);
     } catch (err) {
       throw new BlockStoreError(`PostgreSQL block store read failed: ${(err as Error).message}`, { cause: err });

@@ -7,6 +7,12 @@ import type { DateTime } from "../../../domain/time.js";
 import { accessColumns, accessFrom, asBlockId, asDeviceId, dt, orgKey, sql, zAccessColumns, zInt } from "./sql.js";
 import type { PgUnitOfWork } from "./unit-of-work.js";
 
+/** Row schemas of the queries below, built once (a zod schema is costly to build). */
+const ROW_1 = z.object({ ...zAccessColumns, block_id: z.string(), size: zInt, author: z.string(), created_on: zInt });
+const ROW_2 = z.object({ _id: zInt });
+const ROW_3 = z.object({ n: zInt });
+const ROW_4 = z.object({ n: zInt });
+
 /**
  * {@link BlockRepository} on PostgreSQL (`block`: metadata only). `getForRead` is one query (the block joined with
  * its realm and the reader's grant); `create` is `INSERT … ON CONFLICT DO NOTHING`, whose foreign key share-locks the
@@ -20,9 +26,7 @@ export class PgBlockRepository implements BlockRepository {
   }
 
   async getForRead(organizationId: OrganizationID, blockId: BlockID, readerId: UserID): Promise<{ readonly meta: BlockMeta; readonly realm: RealmAccess } | null> {
-    const row = await this.uow.connectionOf(null).maybeOne(sql.type(
-      z.object({ ...zAccessColumns, block_id: z.string(), size: zInt, author: z.string(), created_on: zInt }),
-    )`
+    const row = await this.uow.connectionOf(null).maybeOne(sql.type(ROW_1)`
       SELECT ${accessColumns}, b.block_id::text AS block_id, b.size, b.author, b.created_on
       FROM block b
       JOIN realm r ON r._id = b.realm
@@ -37,7 +41,7 @@ export class PgBlockRepository implements BlockRepository {
   }
 
   async create(tx: Tx, organizationId: OrganizationID, block: BlockMeta): Promise<"ok" | "already_exists"> {
-    const row = await this.uow.connectionOf(tx).maybeOne(sql.type(z.object({ _id: zInt }))`
+    const row = await this.uow.connectionOf(tx).maybeOne(sql.type(ROW_2)`
       INSERT INTO block (organization, block_id, realm, author, size, created_on)
       SELECT r.organization, ${block.id}, r._id, ${block.author}, ${block.size}, ${block.createdOn.epochMicroseconds}
       FROM realm r WHERE r.organization = ${orgKey(organizationId)} AND r.realm_id = ${block.realmId}
@@ -52,13 +56,13 @@ export class PgBlockRepository implements BlockRepository {
   }
 
   async realmSize(organizationId: OrganizationID, realmId: RealmID): Promise<number> {
-    return this.uow.connectionOf(null).oneFirst(sql.type(z.object({ n: zInt }))`
+    return this.uow.connectionOf(null).oneFirst(sql.type(ROW_3)`
       SELECT coalesce(sum(b.size), 0)::bigint AS n FROM block b JOIN realm r ON r._id = b.realm
       WHERE r.organization = ${orgKey(organizationId)} AND r.realm_id = ${realmId}`);
   }
 
   async dataSize(organizationId: OrganizationID, at: DateTime): Promise<number> {
-    return this.uow.connectionOf(null).oneFirst(sql.type(z.object({ n: zInt }))`
+    return this.uow.connectionOf(null).oneFirst(sql.type(ROW_4)`
       SELECT coalesce(sum(size), 0)::bigint AS n FROM block WHERE organization = ${orgKey(organizationId)} AND created_on <= ${at.epochMicroseconds}`);
   }
 }

@@ -45,11 +45,20 @@ const invitationFrom = (r: z.infer<typeof zInvitation>): Invitation => ({
   deleted: r.deleted_on !== null && r.deleted_reason !== null ? { on: dt(r.deleted_on), reason: r.deleted_reason } : null,
 });
 
+const zState = z.enum(["1_WAIT_PEERS", "2_1_CLAIMER_HASHED_NONCE", "2_2_GREETER_NONCE", "2_3_CLAIMER_NONCE", "3_1_CLAIMER_TRUST", "3_2_GREETER_TRUST", "4_COMMUNICATE"]);
 const zConduit = z.object({
-  conduit_state: z.enum(["1_WAIT_PEERS", "2_1_CLAIMER_HASHED_NONCE", "2_2_GREETER_NONCE", "2_3_CLAIMER_NONCE", "3_1_CLAIMER_TRUST", "3_2_GREETER_TRUST", "4_COMMUNICATE"]),
+  conduit_state: zState,
   conduit_greeter_payload: zBytes.nullable(),
   conduit_claimer_payload: zBytes.nullable(),
+  conduit_generation: zInt,
+  conduit_last_state: zState.nullable(),
+  conduit_last_greeter_payload: zBytes.nullable(),
+  conduit_last_claimer_payload: zBytes.nullable(),
 });
+
+/** Row schemas of the queries below, built once (a zod schema is costly to build). */
+const ROW_1 = z.object({ _id: zInt });
+const ROW_2 = z.object({ status: z.enum(["IDLE", "READY", "DELETED"]) });
 
 /**
  * {@link InvitationRepository} on PostgreSQL (`invitation`, `invitation_presence`). The conduit lives in the invitation
@@ -76,7 +85,7 @@ export class PgInvitationRepository implements InvitationRepository {
   async createOrReuse(tx: Tx, organizationId: OrganizationID, invitation: Invitation): Promise<{ readonly created: boolean; readonly invitation: Invitation }> {
     const connection = this.uow.connectionOf(tx);
     const handle = invitation.greeterHumanHandle ?? null;
-    const inserted = await connection.maybeOne(sql.type(z.object({ _id: zInt }))`
+    const inserted = await connection.maybeOne(sql.type(ROW_1)`
       INSERT INTO invitation (organization, token, type, greeter_user_id, greeter_email, greeter_label, claimer_email, created_on)
       VALUES (${orgKey(organizationId)}, ${invitation.token}, ${invitation.type}, ${invitation.greeterUserId}, ${handle?.email ?? null},
         ${handle?.label ?? null}, ${invitation.claimerEmail}, ${invitation.createdOn.epochMicroseconds})
@@ -107,16 +116,29 @@ export class PgInvitationRepository implements InvitationRepository {
 
   async getConduit(tx: Tx, organizationId: OrganizationID, token: InvitationToken): Promise<Conduit> {
     const row = await this.uow.connectionOf(tx).one(sql.type(zConduit)`
-      SELECT conduit_state, conduit_greeter_payload, conduit_claimer_payload FROM invitation
+      SELECT conduit_state, conduit_greeter_payload, conduit_claimer_payload, conduit_generation, conduit_last_state,
+        conduit_last_greeter_payload, conduit_last_claimer_payload
+      FROM invitation
       WHERE organization = ${orgKey(organizationId)} AND token = ${token}
       FOR UPDATE`);
-    return { state: row.conduit_state as ConduitState, greeterPayload: row.conduit_greeter_payload, claimerPayload: row.conduit_claimer_payload };
+    return {
+      state: row.conduit_state as ConduitState,
+      greeterPayload: row.conduit_greeter_payload,
+      claimerPayload: row.conduit_claimer_payload,
+      generation: row.conduit_generation,
+      last:
+        row.conduit_last_state !== null && row.conduit_last_greeter_payload !== null && row.conduit_last_claimer_payload !== null
+          ? { state: row.conduit_last_state, greeterPayload: row.conduit_last_greeter_payload, claimerPayload: row.conduit_last_claimer_payload }
+          : null,
+    };
   }
 
   async saveConduit(tx: Tx, organizationId: OrganizationID, token: InvitationToken, conduit: Conduit): Promise<void> {
     await this.uow.connectionOf(tx).query(sql.unsafe`
       UPDATE invitation SET conduit_state = ${conduit.state}, conduit_greeter_payload = ${bytesOrNull(conduit.greeterPayload)},
-        conduit_claimer_payload = ${bytesOrNull(conduit.claimerPayload)}
+        conduit_claimer_payload = ${bytesOrNull(conduit.claimerPayload)}, conduit_generation = ${conduit.generation},
+        conduit_last_state = ${conduit.last?.state ?? null}, conduit_last_greeter_payload = ${bytesOrNull(conduit.last?.greeterPayload ?? null)},
+        conduit_last_claimer_payload = ${bytesOrNull(conduit.last?.claimerPayload ?? null)}
       WHERE organization = ${orgKey(organizationId)} AND token = ${token}`);
   }
 
@@ -131,7 +153,7 @@ export class PgInvitationRepository implements InvitationRepository {
     else
       await connection.query(sql.unsafe`
         DELETE FROM invitation_presence WHERE invitation = ${invitation} AND process = ${process} AND connection_id = ${connectionId}`);
-    const row = await connection.one(sql.type(z.object({ status: z.enum(["IDLE", "READY", "DELETED"]) }))`
+    const row = await connection.one(sql.type(ROW_2)`
       SELECT ${statusOf(this.livenessSeconds)} AS status FROM invitation i WHERE i.organization = ${orgKey(organizationId)} AND i.token = ${token}`);
     return row.status;
   }

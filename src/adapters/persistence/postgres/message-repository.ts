@@ -6,6 +6,10 @@ import type { DateTime } from "../../../domain/time.js";
 import { asDeviceId, bytes, dt, orgKey, sql, zBytes, zInt } from "./sql.js";
 import type { PgUnitOfWork } from "./unit-of-work.js";
 
+/** Row schemas of the queries below, built once (a zod schema is costly to build). */
+const ROW_1 = z.object({ index: zInt });
+const ROW_2 = z.object({ index: zInt, sender: z.string(), timestamp: zInt, body: zBytes });
+
 /**
  * {@link MessageRepository} on PostgreSQL (`message`). A message's index comes from the recipient's counter
  * (`user_.message_count`), incremented in the same statement that inserts the message; the `UPDATE` holds the
@@ -15,7 +19,7 @@ export class PgMessageRepository implements MessageRepository {
   constructor(private readonly uow: PgUnitOfWork) {}
 
   async post(tx: Tx, organizationId: OrganizationID, recipient: UserID, message: { sender: DeviceID; timestamp: DateTime; body: Buffer }): Promise<number> {
-    const row = await this.uow.connectionOf(tx).maybeOne(sql.type(z.object({ index: zInt }))`
+    const row = await this.uow.connectionOf(tx).maybeOne(sql.type(ROW_1)`
       WITH counter AS (
         UPDATE user_ SET message_count = message_count + 1
         WHERE organization = ${orgKey(organizationId)} AND user_id = ${recipient}
@@ -29,7 +33,7 @@ export class PgMessageRepository implements MessageRepository {
   }
 
   async list(organizationId: OrganizationID, recipient: UserID, offset: number): Promise<readonly Message[]> {
-    const rows = await this.uow.connectionOf(null).any(sql.type(z.object({ index: zInt, sender: z.string(), timestamp: zInt, body: zBytes }))`
+    const rows = await this.uow.connectionOf(null).any(sql.type(ROW_2)`
       SELECT m.index, m.sender, m.timestamp, m.body
       FROM message m JOIN user_ u ON u._id = m.recipient
       WHERE u.organization = ${orgKey(organizationId)} AND u.user_id = ${recipient} AND m.index > ${offset}

@@ -47,6 +47,14 @@ export const organizationColumns = { zod: zOrganization, sql: sql.fragment`o.org
   o.root_verify_key, o.user_profile_outsider_allowed, o.active_users_limit, o.minimum_archiving_period, o.sequester_authority_certificate,
   o.sequester_authority_verify_key_der` };
 
+/** Row schemas of the queries below, built once (a zod schema is costly to build). */
+const ROW_1 = z.object({ _id: zInt });
+const ROW_2 = z.object({ _id: zInt });
+const ROW_3 = z.object({ _id: zInt });
+const ROW_4 = z.object({ bootstrapped: z.boolean() });
+const ROW_5 = z.object({ _id: zInt });
+const ROW_6 = z.object({ profile: z.enum(["ADMIN", "STANDARD", "OUTSIDER"]), active: zInt, revoked: zInt });
+
 /**
  * {@link OrganizationRepository} on PostgreSQL (`organization` table). `create` is `INSERT … ON CONFLICT DO NOTHING`;
  * `replaceNotBootstrapped` and `bootstrap` are conditional `UPDATE`s (`root_verify_key IS NULL`), which take the
@@ -73,7 +81,7 @@ export class PgOrganizationRepository implements OrganizationRepository {
   }
 
   async create(tx: Tx, o: Organization): Promise<"ok" | "already_exists"> {
-    const inserted = await this.uow.connectionOf(tx).maybeOne(sql.type(z.object({ _id: zInt }))`
+    const inserted = await this.uow.connectionOf(tx).maybeOne(sql.type(ROW_1)`
       INSERT INTO organization (organization_id, bootstrap_token, is_expired, created_on, bootstrapped_on, root_verify_key,
         user_profile_outsider_allowed, active_users_limit, minimum_archiving_period, sequester_authority_certificate, sequester_authority_verify_key_der)
       VALUES (${o.id}, ${o.bootstrapToken}, ${o.isExpired}, ${o.createdOn.epochMicroseconds}, ${o.bootstrappedOn?.epochMicroseconds ?? null},
@@ -86,7 +94,7 @@ export class PgOrganizationRepository implements OrganizationRepository {
 
   async replaceNotBootstrapped(tx: Tx, o: Organization): Promise<"ok" | "not_found" | "already_bootstrapped"> {
     const connection = this.uow.connectionOf(tx);
-    const updated = await connection.maybeOne(sql.type(z.object({ _id: zInt }))`
+    const updated = await connection.maybeOne(sql.type(ROW_2)`
       UPDATE organization SET bootstrap_token = ${o.bootstrapToken}, is_expired = ${o.isExpired}, created_on = ${o.createdOn.epochMicroseconds},
         user_profile_outsider_allowed = ${o.userProfileOutsiderAllowed}, active_users_limit = ${o.activeUsersLimit},
         minimum_archiving_period = ${o.minimumArchivingPeriod}
@@ -98,7 +106,7 @@ export class PgOrganizationRepository implements OrganizationRepository {
 
   async bootstrap(tx: Tx, id: OrganizationID, b: OrganizationBootstrap): Promise<"ok" | "not_found" | "already_bootstrapped" | "bad_token"> {
     const connection = this.uow.connectionOf(tx);
-    const updated = await connection.maybeOne(sql.type(z.object({ _id: zInt }))`
+    const updated = await connection.maybeOne(sql.type(ROW_3)`
       UPDATE organization SET root_verify_key = ${bytes(b.rootVerifyKey)}, bootstrapped_on = ${b.bootstrappedOn.epochMicroseconds},
         sequester_authority_certificate = ${bytesOrNull(b.sequesterAuthority?.certificate ?? null)},
         sequester_authority_verify_key_der = ${bytesOrNull(b.sequesterAuthority?.verifyKeyDer ?? null)}
@@ -106,7 +114,7 @@ export class PgOrganizationRepository implements OrganizationRepository {
       RETURNING _id`);
     if (updated) return "ok";
     const row = await connection.maybeOne(
-      sql.type(z.object({ bootstrapped: z.boolean() }))`SELECT root_verify_key IS NOT NULL AS bootstrapped FROM organization WHERE organization_id = ${id}`,
+      sql.type(ROW_4)`SELECT root_verify_key IS NOT NULL AS bootstrapped FROM organization WHERE organization_id = ${id}`,
     );
     return row === null ? "not_found" : row.bootstrapped ? "already_bootstrapped" : "bad_token";
   }
@@ -121,13 +129,13 @@ export class PgOrganizationRepository implements OrganizationRepository {
     if (sets.length === 0) return (await this.exists(tx, id)) ? "ok" : "not_found";
     const updated = await this.uow
       .connectionOf(tx)
-      .maybeOne(sql.type(z.object({ _id: zInt }))`UPDATE organization SET ${sql.join(sets, sql.fragment`, `)} WHERE organization_id = ${id} RETURNING _id`);
+      .maybeOne(sql.type(ROW_5)`UPDATE organization SET ${sql.join(sets, sql.fragment`, `)} WHERE organization_id = ${id} RETURNING _id`);
     return updated ? "ok" : "not_found";
   }
 
   async stats(id: OrganizationID, at?: DateTime): Promise<OrganizationStats> {
     const when = (at ?? this.now()).epochMicroseconds;
-    const rows = await this.uow.connectionOf(null).any(sql.type(z.object({ profile: z.enum(["ADMIN", "STANDARD", "OUTSIDER"]), active: zInt, revoked: zInt }))`
+    const rows = await this.uow.connectionOf(null).any(sql.type(ROW_6)`
       SELECT profile,
         count(*) FILTER (WHERE revoked_on IS NULL OR revoked_on > ${when}) AS active,
         count(*) FILTER (WHERE revoked_on IS NOT NULL AND revoked_on <= ${when}) AS revoked

@@ -1,7 +1,10 @@
+import { createHash } from "node:crypto";
+import { createPgDriverFactory } from "@slonik/pg-driver";
 import {
   createPool,
   SchemaValidationError,
   type DatabasePool,
+  type DriverFactory,
   type Interceptor,
   type QueryResultRow,
 } from "slonik";
@@ -41,10 +44,44 @@ const int8AsNumber = {
   },
 };
 
+const statementNames = new Map<string, string>();
+
+/** A stable prepared-statement name for `text` (a hash: the same text always gets the same name). */
+const statementName = (text: string): string => {
+  let name = statementNames.get(text);
+  if (name === undefined) {
+    name = `parsec_${createHash("sha256").update(text).digest("base64url").slice(0, 24)}`;
+    if (statementNames.size < 10_000) statementNames.set(text, name);
+  }
+  return name;
+};
+
+/**
+ * slonik's `pg` driver, with every query sent as a named prepared statement: PostgreSQL parses and plans each distinct
+ * query text once per connection instead of at every execution (planning the hot paths' joins costs more than running
+ * them). The texts come from the repositories' `sql` templates, so there are a few hundred at most.
+ */
+const preparedStatementsDriver = (): DriverFactory => {
+  const pgDriver = createPgDriverFactory();
+  return async (setup) => {
+    const driver = await pgDriver(setup);
+    return {
+      ...driver,
+      createClient: async () => {
+        const client = await driver.createClient();
+        const query = client.query;
+        // `pg` takes a query config object where a text is expected; slonik hands the text through unchanged.
+        (client as { query: typeof query }).query = (sql, values) => query({ name: statementName(sql), text: sql } as unknown as string, values);
+        return client;
+      },
+    };
+  };
+};
+
 /**
  * The slonik pool of a server process: `minConnections`..`maxConnections` connections, typed rows checked by their
- * zod schema, int8 read as exact numbers, no stack capture and no `DISCARD ALL` between uses (the server keeps no
- * session state), bounded connection and statement times so that a lost database fails commands instead of
+ * zod schema, int8 read as exact numbers, queries as named prepared statements, no stack capture and no `DISCARD ALL`
+ * between uses (the server keeps no session state but its prepared statements), bounded connection and statement times so that a lost database fails commands instead of
  * hanging them.
  */
 export const createParsecPool = (url: string, options: PoolOptions): Promise<DatabasePool> =>
@@ -62,5 +99,6 @@ export const createParsecPool = (url: string, options: PoolOptions): Promise<Dat
     queryRetryLimit: 1,
     resetConnection: async () => {},
     typeParsers: [int8AsNumber],
+    driverFactory: preparedStatementsDriver(),
     interceptors: [resultParser],
   });

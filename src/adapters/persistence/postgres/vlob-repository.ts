@@ -23,6 +23,25 @@ const selection = (selector: VersionSelector) =>
 const zKey = z.object({ _id: zInt });
 const zCheckpoint = z.object({ checkpoint: zInt });
 
+/** Row schemas of the queries below, built once (a zod schema is costly to build). */
+const ROW_1 = z.object({ realm: zInt, vlob: zInt });
+const ROW_2 = z.object({ ...zAccessColumns, version: zInt, timestamp: zInt });
+const ROW_3 = z.object({
+  ...zAccessColumns,
+  version: zInt.nullable(),
+  blob: zBytes.nullable(),
+  author: z.string().nullable(),
+  timestamp: zInt.nullable(),
+  author_granted_on: zInt.nullable(),
+});
+const ROW_4 = z.object({ ...zAccessColumns, version: zInt, timestamp: zInt, author: z.string() });
+const ROW_5 = z.object({ checkpoint: zInt, vlob_id: z.string().nullable(), version: zInt.nullable() });
+const ROW_6 = z.object({ vlob_id: z.string(), version: zInt, blob: zBytes });
+const ROW_7 = z.object({ total: zInt, done: zInt });
+const ROW_8 = z.object({ last: zInt.nullable() });
+const ROW_9 = z.object({ n: zInt });
+const ROW_10 = z.object({ n: zInt });
+
 /**
  * {@link VlobRepository} on PostgreSQL (`vlob`, one `vlob_atom` row per version, `realm_vlob_update` as each realm's
  * change log, `vlob_reencryption` for blobs collected during a re-encryption).
@@ -38,12 +57,12 @@ export class PgVlobRepository implements VlobRepository {
 
   async getForUpdate(tx: Tx, organizationId: OrganizationID, vlobId: VlobID, userId: UserID): Promise<{ readonly realm: RealmAccess; readonly head: VlobHead } | null> {
     const connection = this.uow.connectionOf(tx);
-    const locked = await connection.maybeOne(sql.type(z.object({ realm: zInt, vlob: zInt }))`
+    const locked = await connection.maybeOne(sql.type(ROW_1)`
       SELECT r._id AS realm, v._id AS vlob FROM vlob v JOIN realm r ON r._id = v.realm
       WHERE v.organization = ${orgKey(organizationId)} AND v.vlob_id = ${vlobId}
       FOR UPDATE OF r`);
     if (!locked) return null;
-    const row = await connection.one(sql.type(z.object({ ...zAccessColumns, version: zInt, timestamp: zInt }))`
+    const row = await connection.one(sql.type(ROW_2)`
       SELECT ${accessColumns}, head.version, head.timestamp
       FROM realm r
       LEFT JOIN realm_member m ON m.realm = r._id AND m.user_id = ${userId}
@@ -99,16 +118,7 @@ export class PgVlobRepository implements VlobRepository {
   }
 
   async read(organizationId: OrganizationID, vlobId: VlobID, selector: VersionSelector, readerId: UserID): Promise<VlobRead | null> {
-    const row = await this.uow.connectionOf(null).maybeOne(sql.type(
-      z.object({
-        ...zAccessColumns,
-        version: zInt.nullable(),
-        blob: zBytes.nullable(),
-        author: z.string().nullable(),
-        timestamp: zInt.nullable(),
-        author_granted_on: zInt.nullable(),
-      }),
-    )`
+    const row = await this.uow.connectionOf(null).maybeOne(sql.type(ROW_3)`
       SELECT ${accessColumns}, sel.version, sel.blob, sel.author, sel.timestamp, am.granted_on AS author_granted_on
       FROM vlob v
       JOIN realm r ON r._id = v.realm
@@ -132,7 +142,7 @@ export class PgVlobRepository implements VlobRepository {
     vlobId: VlobID,
     readerId: UserID,
   ): Promise<{ readonly realm: RealmAccess; readonly versions: readonly VlobVersionInfo[] } | null> {
-    const rows = await this.uow.connectionOf(null).any(sql.type(z.object({ ...zAccessColumns, version: zInt, timestamp: zInt, author: z.string() }))`
+    const rows = await this.uow.connectionOf(null).any(sql.type(ROW_4)`
       SELECT ${accessColumns}, a.version, a.timestamp, a.author
       FROM vlob v
       JOIN realm r ON r._id = v.realm
@@ -148,7 +158,7 @@ export class PgVlobRepository implements VlobRepository {
   }
 
   async pollChanges(organizationId: OrganizationID, realmId: RealmID, lastCheckpoint: number): Promise<VlobChanges> {
-    const rows = await this.uow.connectionOf(null).any(sql.type(z.object({ checkpoint: zInt, vlob_id: z.string().nullable(), version: zInt.nullable() }))`
+    const rows = await this.uow.connectionOf(null).any(sql.type(ROW_5)`
       SELECT r.checkpoint, v.vlob_id::text AS vlob_id, max(u.version) AS version
       FROM realm r
       LEFT JOIN realm_vlob_update u ON u.realm = r._id AND u.index > ${lastCheckpoint}
@@ -176,7 +186,7 @@ export class PgVlobRepository implements VlobRepository {
     const key = await this.reencrypting(tx, organizationId, realmId, encryptionRevision);
     if (key === null) return null;
     if (size <= 0) return [];
-    const rows = await this.uow.connectionOf(tx).any(sql.type(z.object({ vlob_id: z.string(), version: zInt, blob: zBytes }))`
+    const rows = await this.uow.connectionOf(tx).any(sql.type(ROW_6)`
       SELECT v.vlob_id::text AS vlob_id, a.version, a.blob
       FROM vlob_reencryption s JOIN vlob_atom a ON a._id = s.atom JOIN vlob v ON v._id = a.vlob
       WHERE s.realm = ${key} AND s.encryption_revision = ${encryptionRevision} AND s.blob IS NULL
@@ -207,12 +217,12 @@ export class PgVlobRepository implements VlobRepository {
         WHERE s.atom = a._id AND s.realm = ${key} AND s.encryption_revision = ${encryptionRevision} AND s.blob IS NULL
           AND v.vlob_id = ${entry.vlobId} AND a.version = ${entry.version}`);
     }
-    return connection.one(sql.type(z.object({ total: zInt, done: zInt }))`
+    return connection.one(sql.type(ROW_7)`
       SELECT count(*) AS total, count(blob) AS done FROM vlob_reencryption WHERE realm = ${key} AND encryption_revision = ${encryptionRevision}`);
   }
 
   async lastWriteBy(organizationId: OrganizationID, realmId: RealmID, userId: UserID, tx?: Tx): Promise<DateTime | null> {
-    const last = await this.uow.connectionOf(tx).oneFirst(sql.type(z.object({ last: zInt.nullable() }))`
+    const last = await this.uow.connectionOf(tx).oneFirst(sql.type(ROW_8)`
       SELECT max(timestamp) AS last FROM vlob_atom WHERE realm = ${realmKeyOf(organizationId, realmId)} AND author_user_id = ${userId}`);
     return dtOrNull(last);
   }
@@ -250,11 +260,11 @@ export class PgVlobRepository implements VlobRepository {
   async realmSize(organizationId: OrganizationID, realmId: RealmID): Promise<number> {
     return this.uow
       .connectionOf(null)
-      .oneFirst(sql.type(z.object({ n: zInt }))`SELECT coalesce(sum(size), 0)::bigint AS n FROM vlob_atom WHERE realm = ${realmKeyOf(organizationId, realmId)}`);
+      .oneFirst(sql.type(ROW_9)`SELECT coalesce(sum(size), 0)::bigint AS n FROM vlob_atom WHERE realm = ${realmKeyOf(organizationId, realmId)}`);
   }
 
   async metadataSize(organizationId: OrganizationID, at: DateTime): Promise<number> {
-    return this.uow.connectionOf(null).oneFirst(sql.type(z.object({ n: zInt }))`
+    return this.uow.connectionOf(null).oneFirst(sql.type(ROW_10)`
       SELECT coalesce(sum(a.size), 0)::bigint AS n FROM vlob_atom a JOIN realm r ON r._id = a.realm
       WHERE r.organization = ${orgKey(organizationId)} AND a.timestamp <= ${at.epochMicroseconds}`);
   }

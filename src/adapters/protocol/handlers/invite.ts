@@ -27,6 +27,23 @@ const conduitReply = <F extends object, R extends object>(
 
 const none = () => ({});
 
+/**
+ * A claimer's SAS-exchange outcome → reply: as {@link conduitReply}, except that a deleted invitation closes the
+ * claimer's connection (1008) instead of answering, as Parsec v2.16.3 does (`CloseInviteConnection`): the claimer's
+ * token is no longer valid, whatever arrives first of this outcome and the deletion's event.
+ */
+const claimerConduitReply = <F extends object, R extends object>(
+  closeConnection: (code: number, reason: string) => void,
+  outcome: ConduitOutcome<F>,
+  okFields: (ok: F) => R,
+): ({ status: "ok" } & R) | { status: "not_found" } | { status: "invalid_state" } | null => {
+  if (outcome.kind === "already_deleted") {
+    closeConnection(1008, "Invitation deleted");
+    return null;
+  }
+  return conduitReply(outcome, okFields) as ({ status: "ok" } & R) | { status: "not_found" } | { status: "invalid_state" } | null;
+};
+
 /** The invitation commands of greeters (authenticated family). */
 export const inviteGreeterHandlers = {
   invite_new: (async ({ app, session }, req) =>
@@ -98,38 +115,43 @@ export const inviteClaimerHandlers = {
       : { status: "ok", type: "DEVICE", greeter_user_id: info.greeterUserId, greeter_human_handle: info.greeterHumanHandle };
   }) satisfies Handler<"invited", "invite_info">,
 
-  invite_1_claimer_wait_peer: (async ({ app, session, signal }, req) =>
-    conduitReply(
+  invite_1_claimer_wait_peer: (async ({ app, session, signal, closeConnection }, req) =>
+    claimerConduitReply(
+      closeConnection,
       await app.claimerWaitPeer(session, { greeterUserId: req.greeter_user_id ?? null, claimerPublicKey: req.claimer_public_key }, signal),
       (ok) => ({ greeter_public_key: ok.greeterPublicKey }),
     )) satisfies Handler<"invited", "invite_1_claimer_wait_peer">,
 
-  invite_2a_claimer_send_hashed_nonce: (async ({ app, session, signal }, req) =>
-    conduitReply(
+  invite_2a_claimer_send_hashed_nonce: (async ({ app, session, signal, closeConnection }, req) =>
+    claimerConduitReply(
+      closeConnection,
       await app.claimerSendHashedNonce(session, { greeterUserId: req.greeter_user_id ?? null, claimerHashedNonce: req.claimer_hashed_nonce }, signal),
       (ok) => ({ greeter_nonce: ok.greeterNonce }),
     )) satisfies Handler<"invited", "invite_2a_claimer_send_hashed_nonce">,
 
-  invite_2b_claimer_send_nonce: (async ({ app, session, signal }, req) =>
-    conduitReply(await app.claimerSendNonce(session, { greeterUserId: req.greeter_user_id ?? null, claimerNonce: req.claimer_nonce }, signal), none)) satisfies Handler<
-    "invited",
-    "invite_2b_claimer_send_nonce"
-  >,
+  invite_2b_claimer_send_nonce: (async ({ app, session, signal, closeConnection }, req) =>
+    claimerConduitReply(
+      closeConnection,
+      await app.claimerSendNonce(session, { greeterUserId: req.greeter_user_id ?? null, claimerNonce: req.claimer_nonce }, signal),
+      none,
+    )) satisfies Handler<"invited", "invite_2b_claimer_send_nonce">,
 
-  invite_3a_claimer_signify_trust: (async ({ app, session, signal }, req) =>
-    conduitReply(await app.claimerSignifyTrust(session, { greeterUserId: req.greeter_user_id ?? null }, signal), none)) satisfies Handler<
+  invite_3a_claimer_signify_trust: (async ({ app, session, signal, closeConnection }, req) =>
+    claimerConduitReply(closeConnection, await app.claimerSignifyTrust(session, { greeterUserId: req.greeter_user_id ?? null }, signal), none)) satisfies Handler<
     "invited",
     "invite_3a_claimer_signify_trust"
   >,
 
-  invite_3b_claimer_wait_peer_trust: (async ({ app, session, signal }, req) =>
-    conduitReply(await app.claimerWaitPeerTrust(session, { greeterUserId: req.greeter_user_id ?? null }, signal), none)) satisfies Handler<
+  invite_3b_claimer_wait_peer_trust: (async ({ app, session, signal, closeConnection }, req) =>
+    claimerConduitReply(closeConnection, await app.claimerWaitPeerTrust(session, { greeterUserId: req.greeter_user_id ?? null }, signal), none)) satisfies Handler<
     "invited",
     "invite_3b_claimer_wait_peer_trust"
   >,
 
-  invite_4_claimer_communicate: (async ({ app, session, signal }, req) =>
-    conduitReply(await app.claimerCommunicate(session, { greeterUserId: req.greeter_user_id ?? null, payload: req.payload }, signal), (ok) => ({
-      payload: ok.payload,
-    }))) satisfies Handler<"invited", "invite_4_claimer_communicate">,
+  invite_4_claimer_communicate: (async ({ app, session, signal, closeConnection }, req) =>
+    claimerConduitReply(
+      closeConnection,
+      await app.claimerCommunicate(session, { greeterUserId: req.greeter_user_id ?? null, payload: req.payload }, signal),
+      (ok) => ({ payload: ok.payload }),
+    )) satisfies Handler<"invited", "invite_4_claimer_communicate">,
 } satisfies HandlerTable<"invited">;

@@ -119,6 +119,9 @@ export const startUwsServer = async (
         uws.us_listen_socket_close(listenSocket as never);
         registry.clear();
         webSockets.closeAll(CloseCode.goingAway, "Server shutting down");
+        // Let the close handlers run (claimer presence, event subscriptions), then end what still runs.
+        await new Promise((resolve) => setImmediate(resolve));
+        await engine.shutdown();
       })();
       return stopped;
     },
