@@ -9,12 +9,12 @@ export default defineConfig({
     pool: "forks",
     reporters: ["default", new SummaryReporter()],
     projects: [
-      { extends: true, test: { name: "memory", include: ["test/**/*.test.ts"] } },
+      { extends: true, test: { name: "main", include: ["test/**/*.test.ts"] } },
       {
         // The whole end-to-end suite again, every server on PostgreSQL (metadata and blocks).
         extends: true,
         test: {
-          name: "postgresql",
+          name: "e2e-postgresql",
           include: ["test/e2e/**/*.test.ts"],
           // Already PostgreSQL-only, or about the process's command line rather than the storage.
           exclude: ["test/e2e/postgres-*.test.ts", "test/e2e/cli.test.ts"],

@@ -17,7 +17,8 @@ import { parseArgs } from "node:util";
 import { randomBytes } from "node:crypto";
 import { WireUuid, pack } from "../src/domain/serialization/msgpack.js";
 import { DateTime } from "../src/domain/time.js";
-import { admin, anonymous, connectAuthenticated, expectSession, type AuthenticatedConnectOptions } from "../test/support/client.js";
+import { admin, anonymous, connectAuthenticated, expectSession, type AuthenticatedConnectOptions, type ParsecSession } from "../test/support/client.js";
+import { deviceCreateFields, newDevice } from "../test/e2e/users-invitations-helpers.js";
 import { bootstrapMaterial } from "../test/support/app.js";
 import { freePort } from "../test/e2e/helpers.js";
 import { newId, roleCertificate } from "../test/e2e/realms-data-helpers.js";
@@ -32,6 +33,8 @@ const { values } = parseArgs({
     "server-port": { type: "string" },
     /** Comma-separated scenario name prefixes to run (default: every scenario), e.g. `vlob_read,block_read`. */
     only: { type: "string" },
+    /** Sessions listening for events in the realm during the `vlob_update with listeners` scenario (default 1000). */
+    listeners: { type: "string", default: "1000" },
     /** `memory` (default) or `postgresql`. */
     storage: { type: "string", default: "memory" },
     /** With `--storage postgresql`: a migrated database to use instead of a fresh local cluster. */
@@ -65,6 +68,10 @@ interface Figures {
   readonly perSecond: number;
   readonly p50ms: number;
   readonly p99ms: number;
+  /** Events received by the listening sessions (scenario with listeners). */
+  readonly eventsDelivered?: number;
+  /** Milliseconds from the write until the last listener got its event, median over the rounds. */
+  readonly lastDeliveryP50ms?: number;
 }
 
 const report = (scenario: string, latenciesNs: number[], elapsedMs: number): Figures => {
@@ -93,6 +100,33 @@ const runFor = async (workers: number, operation: (worker: number) => Promise<vo
     }),
   );
   return { latencies, elapsedMs: Date.now() - start };
+};
+
+/** Creates a second device of the bootstrapped user (through its first device) and returns its keys. */
+const secondDevice = async (
+  url: string,
+  organizationId: string,
+  material: ReturnType<typeof bootstrapMaterial>,
+  port: number,
+): Promise<{ deviceId: string; signingKey: Buffer }> => {
+  void url;
+  const first = expectSession(
+    await connectAuthenticated({
+      url: `ws://127.0.0.1:${port}/ws`,
+      organizationId,
+      deviceId: material.deviceId,
+      signingKey: material.deviceKey.signingKey,
+      rootVerifyKey: material.rootKey.verifyKey,
+    }),
+  );
+  const device = newDevice(`${material.userId}@listener`, "Listener");
+  const reply = await first.send(
+    "device_create",
+    deviceCreateFields({ deviceId: material.deviceId, signingKey: material.deviceKey.signingKey }, device, DateTime.fromEpochMilliseconds(Date.now())),
+  );
+  if (reply["status"] !== "ok") throw new Error(`device_create: ${JSON.stringify(reply)}`);
+  await first.close();
+  return { deviceId: device.deviceId, signingKey: device.signingKey };
 };
 
 /** A fresh migrated database for the run: on `--pg-url` as given, else on a local cluster started here. */
@@ -144,6 +178,9 @@ const main = async (): Promise<void> => {
       signingKey: material.deviceKey.signingKey,
       rootVerifyKey: material.rootKey.verifyKey,
     };
+    /** Listeners log in as a second device of the same user: a session never gets the events of its own device. */
+    const listenerDevice = await secondDevice(url, organizationId, material, port);
+    const listenerOptions: AuthenticatedConnectOptions = { ...options, deviceId: listenerDevice.deviceId, signingKey: listenerDevice.signingKey };
     const results: Figures[] = [];
     /** Runs scenario `name` (unless `--only` leaves it out) and records its figures. */
     const scenario = async (name: string, operation: (worker: number) => Promise<void>): Promise<void> => {
@@ -205,6 +242,49 @@ const main = async (): Promise<void> => {
       });
       expectOk(reply, "vlob_update");
     });
+
+    const listenersName = `vlob_update 1 KiB with ${values.listeners} sessions waiting in events_listen (reply latency)`;
+    if (selected(listenersName)) {
+      // Each round: every listener waits in events_listen, then one vlob_update; its reply must not wait for the
+      // 1,000 deliveries its event causes (measured: the reply time, then when the last listener got the event).
+      const count = Number(values.listeners);
+      const listeners: ParsecSession<"authenticated">[] = [];
+      for (let i = 0; i < count; i += 50)
+        listeners.push(...(await Promise.all(Array.from({ length: Math.min(50, count - i) }, async () => expectSession(await connectAuthenticated(listenerOptions))))));
+      for (const listener of listeners) expectOk(await listener.send("events_subscribe"), "events_subscribe");
+      const listenFrame = pack({ cmd: "events_listen", wait: true });
+      const writer = sessions[0]!;
+      const vlobId = vlobIds[0]!;
+      const replies: number[] = [];
+      const deliveries: number[] = [];
+      let delivered = 0;
+      const start = Date.now();
+      while (Date.now() < start + SECONDS * 1000) {
+        const waits = listeners.map((l) => l.exchange(listenFrame));
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        versions[0]! += 1;
+        const t0 = process.hrtime.bigint();
+        expectOk(
+          await writer.send("vlob_update", {
+            encryption_revision: 1,
+            vlob_id: new WireUuid(vlobId),
+            timestamp: DateTime.fromEpochMilliseconds(Date.now()),
+            version: versions[0]!,
+            blob,
+            sequester_blob: null,
+          }),
+          "vlob_update",
+        );
+        replies.push(Number(process.hrtime.bigint() - t0));
+        await Promise.all(waits);
+        deliveries.push(Number(process.hrtime.bigint() - t0));
+        delivered += waits.length;
+      }
+      const elapsed = Date.now() - start;
+      await Promise.all(listeners.map((l) => l.close()));
+      const last = report("", deliveries, elapsed);
+      results.push({ ...report(listenersName, replies, elapsed), eventsDelivered: delivered, lastDeliveryP50ms: last.p50ms });
+    }
 
     for (const [label, size] of [
       ["4 KiB", 4 * 1024],

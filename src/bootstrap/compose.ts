@@ -101,6 +101,7 @@ const postgresStorage = async (
   const persistence = createPostgresPersistence(pool, {
     processId,
     now: () => clock.now(),
+    onHeartbeatError: (err) => logger.warn({ err: (err as Error).message }, "Server process heartbeat failed (claimer presence)"),
     events: {
       retried: (info) => logger.warn(info, "Transaction retried after a deadlock or serialization failure"),
       callbackFailed: (err) => logger.error({ err }, "Commit callback failed"),

@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { admin, anonymous, connectAuthenticated, expectSession } from "../support/client.js";
 import { fixtures } from "../support/fixtures.js";
+import { adminQuery, createTestDatabase, dropTestDatabase } from "../support/postgres.js";
 import { bootstrapFields, freePort, within } from "./helpers.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
@@ -89,5 +90,64 @@ describe("the `parsec backend run` process", () => {
     const proc = startParsec(["backend", "run", "--dev", "-P", "0", "--db", "postgresql://127.0.0.1:1/y"]);
     expect(await within(20_000, proc.exited, "exit")).toBe(1);
     expect(proc.stderr).toContain("cannot connect to PostgreSQL at 127.0.0.1:1");
+  });
+
+  it("warns at start that --db=MOCKED keeps everything in memory", async () => {
+    const port = await freePort();
+    const proc = startParsec(["backend", "run", "--dev", "-P", String(port)]);
+    await within(20_000, waitForStderr(proc, /listening/i), "the listening log line");
+    expect(proc.stderr).toMatch(/MOCKED.*memory.*lost/);
+    proc.child.kill("SIGTERM");
+    expect(await within(10_000, proc.exited, "exit")).toBe(0);
+  });
+
+  it("refuses (exit 2) a database without the migrations, naming `parsec backend migrate`; runs once migrated", async () => {
+    const database = await createTestDatabase({ migrated: false });
+    try {
+      const port = await freePort();
+      const refused = startParsec(["backend", "run", "--dev", "-P", String(port), "--db", database.url]);
+      expect(await within(20_000, refused.exited, "exit")).toBe(2);
+      expect(refused.stderr).toContain("not applied yet: 0001_core.sql");
+      expect(refused.stderr).toContain("parsec backend migrate");
+      expect(refused.stderr).not.toContain(new URL(database.url).password);
+
+      const migrate = startParsec(["backend", "migrate", "--db", database.url]);
+      expect(await within(30_000, migrate.exited, "migrate exit")).toBe(0);
+      expect(migrate.stdout).toContain("0001_core.sql");
+      const again = startParsec(["backend", "migrate", "--db", database.url]);
+      expect(await within(30_000, again.exited, "migrate exit")).toBe(0);
+      expect(again.stdout).toMatch(/nothing to apply/i);
+
+      const run = startParsec(["backend", "run", "--dev", "-P", String(port), "--db", database.url, "--blockstore", "POSTGRESQL"]);
+      await within(20_000, waitForStderr(run, /listening/i), "the listening log line");
+      expect(run.stderr).not.toMatch(/MOCKED.*memory/);
+      run.child.kill("SIGTERM");
+      expect(await within(10_000, run.exited, "exit")).toBe(0);
+    } finally {
+      await dropTestDatabase(database.name);
+    }
+  });
+
+  it("refuses (exit 2) a database whose applied migration was altered, or that knows a migration this build does not", async () => {
+    const database = await createTestDatabase();
+    try {
+      await adminQuery("UPDATE schema_migration SET checksum = 'tampered' WHERE id = 1", [], database.name);
+      const altered = startParsec(["backend", "run", "--dev", "-P", "0", "--db", database.url]);
+      expect(await within(20_000, altered.exited, "exit")).toBe(2);
+      expect(altered.stderr).toMatch(/altered/i);
+      await dropTestDatabase(database.name);
+    } catch (err) {
+      await dropTestDatabase(database.name);
+      throw err;
+    }
+    const unknown = await createTestDatabase();
+    try {
+      await adminQuery("INSERT INTO schema_migration (id, name, checksum) VALUES (9999, 'from_the_future', 'x')", [], unknown.name);
+      const refused = startParsec(["backend", "run", "--dev", "-P", "0", "--db", unknown.url]);
+      expect(await within(20_000, refused.exited, "exit")).toBe(2);
+      expect(refused.stderr).toMatch(/9999_from_the_future.sql was applied on .* but has no file/);
+    } finally {
+      await dropTestDatabase(unknown.name);
+    }
   });
 });

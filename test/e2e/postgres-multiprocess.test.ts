@@ -80,6 +80,18 @@ describe.skipIf(!fixtures)("two server processes on one PostgreSQL database", ()
     expect(Date.now() - started).toBeLessThan(2_000);
   });
 
+  it("a 1 MB ping through A reaches bob's events_listen on B intact (too large for a NOTIFY payload)", async () => {
+    const alice = await connect(a, "alice");
+    const bob = await connect(b, "bob");
+    expect(await rpc(bob, "events_subscribe")).toEqual({ status: "ok" });
+    const waiting = bob.send("events_listen", { wait: true });
+    const big = "ping-".repeat(200_000);
+    expect(await rpc(alice, "ping", { ping: big })).toEqual({ status: "ok", pong: big });
+    const event = eventOf(await bounded(waiting, "bob's pinged event"));
+    expect(event["event"]).toBe("pinged");
+    expect(event["ping"]).toBe(big);
+  });
+
   it("revoking bob through A closes bob's sessions on B within 1 s", async () => {
     const alice = await connect(a, "alice");
     const bobOnB = await connect(b, "bob");

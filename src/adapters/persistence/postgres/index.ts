@@ -49,6 +49,11 @@ export interface PostgresPersistenceOptions {
   readonly now: () => DateTime;
   /** Seconds after its last heartbeat a server process stops counting as alive (default 30; tests shorten it). */
   readonly livenessSeconds?: number;
+  /** Seconds between heartbeats (default 10), and after which a silent process's rows are deleted (default 120). */
+  readonly heartbeatSeconds?: number;
+  readonly expireSeconds?: number;
+  /** Told about failed heartbeats (database away). */
+  readonly onHeartbeatError?: (err: unknown) => void;
 }
 
 /**
@@ -66,6 +71,10 @@ export const createPostgresPersistence = (pool: DatabasePool, options: PostgresP
     realms: new PgRealmRepository(uow),
     vlobs: new PgVlobRepository(uow),
     blocks: new PgBlockRepository(uow),
-    processes: new PgProcessRegistry(uow, options.processId),
+    processes: new PgProcessRegistry(uow, options.processId, {
+      heartbeatSeconds: options.heartbeatSeconds,
+      expireSeconds: options.expireSeconds,
+      onError: options.onHeartbeatError,
+    }),
   };
 };
