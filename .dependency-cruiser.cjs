@@ -39,13 +39,20 @@ module.exports = {
     },
     {
       name: "driven-adapter-families-are-independent",
-      comment: "persistence, events, blockstore, email and system adapters never import one another",
+      comment: "persistence, events, blockstore, email and system adapters never import one another (only the shared technical helpers of src/adapters/support)",
       severity: "error",
       from: { path: "^src/adapters/(persistence|events|blockstore|email|system)/" },
       to: {
         path: "^src/adapters/([^/]+)/",
-        pathNot: "^src/adapters/$1/",
+        pathNot: ["^src/adapters/$1/", "^src/adapters/support/"],
       },
+    },
+    {
+      name: "adapter-support-is-leaf",
+      comment: "src/adapters/support holds helpers without I/O, usable by every adapter: it imports no adapter, application or bootstrap code",
+      severity: "error",
+      from: { path: "^src/adapters/support/" },
+      to: { path: ["^src/(application|bootstrap)", "^src/adapters/(?!support/)", IO_MODULES, IO_PACKAGES], dependencyTypesNot: ["type-only"] },
     },
     {
       name: "protocol-knows-no-transport",

@@ -232,6 +232,9 @@ CREATE TABLE vlob (
     realm bigint NOT NULL REFERENCES realm (_id),
     vlob_id uuid NOT NULL,
     encryption_revision bigint NOT NULL,
+    -- The last version and its timestamp (kept with each write, so that a writer reads them on the row it locks).
+    head_version bigint NOT NULL,
+    head_timestamp bigint NOT NULL,
     UNIQUE (organization, vlob_id)
 );
 

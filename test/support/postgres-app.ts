@@ -8,6 +8,8 @@ import { createTestDatabase, dropTestDatabase } from "./postgres.js";
 /** A {@link TestApp} whose persistence, events and block store are the PostgreSQL adapters, on a fresh test database. */
 export interface PostgresTestApp extends TestApp {
   readonly database: { readonly name: string; readonly url: string };
+  /** Transactions the unit of work ran again after a deadlock or serialization failure. */
+  readonly retries: readonly { readonly attempt: number; readonly sqlState: string }[];
   /** What the event bus reported. */
   readonly busErrors: readonly { message: string; context: Record<string, unknown> }[];
   /** Closes the bus, the process registry and the pool, and drops the database. */
@@ -23,7 +25,8 @@ export const buildPostgresTestApp = async (options: TestAppOptions & { readonly 
   const pool = await createParsecPool(database.url, { minConnections: 1, maxConnections: options.maxConnections ?? 20 });
   const clock = options.clock ?? new FakeClock(options.start);
   const processId = randomUUID();
-  const persistence = createPostgresPersistence(pool, { processId, now: () => clock.now() });
+  const retries: { attempt: number; sqlState: string }[] = [];
+  const persistence = createPostgresPersistence(pool, { processId, now: () => clock.now(), events: { retried: (info) => void retries.push(info) } });
   await persistence.processes.start();
   const busErrors: { message: string; context: Record<string, unknown> }[] = [];
   const events = new PostgresEventBus({
@@ -54,6 +57,7 @@ export const buildPostgresTestApp = async (options: TestAppOptions & { readonly 
     ...t,
     database,
     busErrors,
+    retries,
     close: async () => {
       await events.close();
       await persistence.processes.stop();

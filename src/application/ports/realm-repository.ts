@@ -5,11 +5,14 @@ import type { Tx } from "./unit-of-work.js";
 
 /**
  * How a transaction holds a realm until it ends (PostgreSQL row locks on the realm):
- * - `update` (`FOR UPDATE`): the realm's state and roles cannot change, and no other `update` holder runs — vlob
- *   writes, re-encryption batches, role changes and maintenance take it, so they never interleave;
- * - `share` (`FOR KEY SHARE`): the realm cannot change while several `share` holders run at once — block creation.
+ * - `update` (`FOR UPDATE`): exclusive — role changes, maintenance and re-encryption batches take it, so they never
+ *   interleave with each other nor with the holds below;
+ * - `write` (`FOR NO KEY UPDATE`): vlob writes — one at a time per realm (each increments the realm's checkpoint), and
+ *   never during an `update`; compatible with `share`;
+ * - `share` (`FOR KEY SHARE`): block creation — the realm's roles and maintenance cannot change while it is held; any
+ *   number of `share` holders, and a `write` holder, run at once.
  */
-export type RealmLock = "update" | "share";
+export type RealmLock = "update" | "write" | "share";
 
 /** Persistence of realms: roles (history and current), encryption revision, maintenance, and the vlob checkpoint. */
 export interface RealmRepository {

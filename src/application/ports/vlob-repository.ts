@@ -29,15 +29,16 @@ export interface VlobVersionInfo {
  * Persistence of vlobs (versioned encrypted metadata) and of each realm's change checkpoint.
  *
  * Every write (`create`, `append`) appends one version, increments the realm's checkpoint by exactly one — under the
- * realm's `update` hold, so checkpoints commit in order and a poller never skips one — and records the write in the
- * realm's change log, in the caller's transaction. Callers hold the realm `update` (through `RealmRepository.getAccess`
- * or {@link getForUpdate}) and check the rules of `src/domain/vlob` first. Sequestered copies of blobs are not kept: no
+ * realm row's lock, held until commit, so checkpoints commit in order and a poller never skips one — and records the
+ * write in the realm's change log, in the caller's transaction. Callers hold the realm `write` (through
+ * `RealmRepository.getAccess` or {@link getForUpdate}), so that its roles and maintenance cannot change before they
+ * commit, and check the rules of `src/domain/vlob` first. Sequestered copies of blobs are not kept: no
  * organization has enabled sequester services, so none is ever accepted.
  */
 export interface VlobRepository {
   /**
-   * `vlob_update`'s lookup: holds the vlob's realm `update` until `tx` ends, then returns `userId`'s access to it and
-   * the vlob's last version; null when the organization has no such vlob.
+   * `vlob_update`'s lookup: holds the vlob's realm `write` until `tx` ends, then returns `userId`'s access to the realm and the vlob's last version; null when the
+   * organization has no such vlob.
    */
   getForUpdate(tx: Tx, organizationId: OrganizationID, vlobId: VlobID, userId: UserID): Promise<{ readonly realm: RealmAccess; readonly head: VlobHead } | null>;
   /**

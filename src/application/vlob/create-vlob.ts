@@ -14,7 +14,7 @@ export type CreateVlobOutcome = VlobWriteOutcome | { readonly kind: "already_exi
 /**
  * `vlob_create` (authenticated): writes version 1 of a new vlob in a realm. Order of the checks, as Parsec's: the
  * timestamp is in the ballpark of the server's clock (`bad_timestamp`); then in one unit of work holding the realm
- * (`update`), so that writes of one realm and its role changes never interleave: the realm exists
+ * (`write`), so that its role changes and maintenance never interleave with the write: the realm exists
  * (an unknown realm is `not_allowed`, as in Parsec) and the author may write it at this revision
  * (`checkVlobWriteAccess`: `not_allowed`, `require_greater_timestamp`, `in_maintenance`, `bad_encryption_revision`),
  * the sequester blobs fit the organization (`checkSequesterBlob`), the vlob id is free in the organization
@@ -28,7 +28,7 @@ export const createVlob =
     if (!timestampsInTheBallpark(input.timestamp, now)) return badTimestamp(input.timestamp, now);
     const { organizationId } = session;
     return deps.uow.run(organizationId, async (tx): Promise<CreateVlobOutcome> => {
-      const realm = await deps.realms.getAccess(organizationId, input.realmId, session.userId, tx, "update");
+      const realm = await deps.realms.getAccess(organizationId, input.realmId, session.userId, tx, "write");
       if (realm === null) return { kind: "not_allowed" };
       const allowed = checkVlobWrite(session, realm, input);
       if (allowed.kind !== "ok") return allowed;

@@ -23,8 +23,9 @@ export type UpdateVlobOutcome = VlobWriteOutcome | NotFound | BadVersion;
 
 /**
  * `vlob_update` (authenticated): writes the next version of a vlob. Order of the checks, as Parsec's: the timestamp
- * is in the ballpark (`bad_timestamp`); then in one unit of work holding the vlob's realm (`update`), so that two
- * concurrent updates of one version cannot both succeed: the vlob exists (`not_found`), the author may write its realm at this revision
+ * is in the ballpark (`bad_timestamp`); then in one unit of work holding the vlob's realm (`write`), so
+ * that two concurrent updates of one version cannot both succeed and no role change interleaves: the vlob exists
+ * (`not_found`), the author may write its realm at this revision
  * (`checkVlobWriteAccess`), the sequester blobs fit (`checkSequesterBlob`), the version is the last plus one
  * (`bad_version`) and the timestamp is not older than the last version's (`require_greater_timestamp`). The realm's
  * checkpoint increments and `realm.vlobs_updated` is published with the transaction.

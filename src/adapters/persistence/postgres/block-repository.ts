@@ -5,17 +5,26 @@ import type { BlockID, OrganizationID, RealmID, UserID } from "../../../domain/i
 import type { RealmAccess } from "../../../domain/realm/index.js";
 import type { DateTime } from "../../../domain/time.js";
 import { accessColumns, accessFrom, asBlockId, asDeviceId, dt, orgKey, sql, zAccessColumns, zInt } from "./sql.js";
+import { Batcher } from "../../support/index.js";
 import type { PgUnitOfWork } from "./unit-of-work.js";
 
+/** One `block_read` lookup of a batch. */
+interface ReadKey {
+  readonly organizationId: OrganizationID;
+  readonly blockId: BlockID;
+  readonly readerId: UserID;
+}
+
+const READ_ROW = z.object({ i: zInt, ...zAccessColumns, block_id: z.string(), size: zInt, author: z.string(), created_on: zInt });
+
 /** Row schemas of the queries below, built once (a zod schema is costly to build). */
-const ROW_1 = z.object({ ...zAccessColumns, block_id: z.string(), size: zInt, author: z.string(), created_on: zInt });
 const ROW_2 = z.object({ _id: zInt });
 const ROW_3 = z.object({ n: zInt });
 const ROW_4 = z.object({ n: zInt });
 
 /**
  * {@link BlockRepository} on PostgreSQL (`block`: metadata only). `getForRead` is one query (the block joined with
- * its realm and the reader's grant); `create` is `INSERT … ON CONFLICT DO NOTHING`, whose foreign key share-locks the
+ * its realm and the reader's grant), shared by the concurrent reads of every session; `create` is `INSERT … ON CONFLICT DO NOTHING`, whose foreign key share-locks the
  * realm row (the caller holds it `share` already).
  */
 export class PgBlockRepository implements BlockRepository {
@@ -25,19 +34,31 @@ export class PgBlockRepository implements BlockRepository {
     return this.uow.connectionOf(tx).exists(sql.unsafe`SELECT 1 FROM block WHERE organization = ${orgKey(organizationId)} AND block_id = ${blockId}`);
   }
 
-  async getForRead(organizationId: OrganizationID, blockId: BlockID, readerId: UserID): Promise<{ readonly meta: BlockMeta; readonly realm: RealmAccess } | null> {
-    const row = await this.uow.connectionOf(null).maybeOne(sql.type(ROW_1)`
-      SELECT ${accessColumns}, b.block_id::text AS block_id, b.size, b.author, b.created_on
-      FROM block b
+  /** `block_read` lookups of every session, a batch per turn of the event loop: one query for all (see {@link Batcher}). */
+  private readonly reads = new Batcher<ReadKey, { readonly meta: BlockMeta; readonly realm: RealmAccess } | null>(async (keys) => {
+    const rows = await this.uow.connectionOf(null).any(sql.type(READ_ROW)`
+      SELECT q.i, ${accessColumns}, b.block_id::text AS block_id, b.size, b.author, b.created_on
+      FROM unnest(
+        ${sql.array(keys.map((k) => k.organizationId), "text")}, ${sql.array(keys.map((k) => k.blockId), "uuid")},
+        ${sql.array(keys.map((k) => k.readerId), "text")}
+      ) WITH ORDINALITY AS q (organization_id, block_id, reader, i)
+      JOIN organization o ON o.organization_id = q.organization_id
+      JOIN block b ON b.organization = o._id AND b.block_id = q.block_id
       JOIN realm r ON r._id = b.realm
-      LEFT JOIN realm_member m ON m.realm = r._id AND m.user_id = ${readerId}
-      WHERE b.organization = ${orgKey(organizationId)} AND b.block_id = ${blockId}`);
-    if (!row) return null;
-    const realm = accessFrom(row);
-    return {
-      realm,
-      meta: { id: asBlockId(row.block_id), realmId: realm.realmId, size: row.size, author: asDeviceId(row.author), createdOn: dt(row.created_on) },
-    };
+      LEFT JOIN realm_member m ON m.realm = r._id AND m.user_id = q.reader`);
+    const results: ({ readonly meta: BlockMeta; readonly realm: RealmAccess } | null)[] = keys.map(() => null);
+    for (const row of rows) {
+      const realm = accessFrom(row);
+      results[row.i - 1] = {
+        realm,
+        meta: { id: asBlockId(row.block_id), realmId: realm.realmId, size: row.size, author: asDeviceId(row.author), createdOn: dt(row.created_on) },
+      };
+    }
+    return results;
+  });
+
+  getForRead(organizationId: OrganizationID, blockId: BlockID, readerId: UserID): Promise<{ readonly meta: BlockMeta; readonly realm: RealmAccess } | null> {
+    return this.reads.load({ organizationId, blockId, readerId });
   }
 
   async create(tx: Tx, organizationId: OrganizationID, block: BlockMeta): Promise<"ok" | "already_exists"> {

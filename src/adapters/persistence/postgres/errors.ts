@@ -5,6 +5,7 @@ import {
   IdleTransactionTimeoutError,
   StatementTimeoutError,
   type CommonQueryMethods,
+  type DatabasePool,
 } from "slonik";
 import { StorageUnavailableError } from "../../../application/ports/index.js";
 
@@ -55,5 +56,17 @@ export const guarded = (connection: CommonQueryMethods): CommonQueryMethods => {
     const original = connection[method] as (...args: unknown[]) => Promise<unknown>;
     wrapped[method] = (...args: unknown[]) => original.apply(connection, args).catch(translateError);
   }
+  return wrapped as unknown as CommonQueryMethods;
+};
+
+/**
+ * The pool's query methods, each run on a connection taken with `pool.connect` (measured cheaper than slonik's
+ * implicit one-query connections) and reporting outages as {@link StorageUnavailableError}.
+ */
+export const guardedPool = (pool: DatabasePool): CommonQueryMethods => {
+  const wrapped: Record<string, unknown> = { ...pool };
+  for (const method of METHODS)
+    wrapped[method] = (...args: unknown[]) =>
+      pool.connect((connection) => (connection[method] as (...a: unknown[]) => Promise<unknown>).apply(connection, args)).catch(translateError);
   return wrapped as unknown as CommonQueryMethods;
 };

@@ -24,6 +24,7 @@ import type { PgUnitOfWork } from "./unit-of-work.js";
 
 const LOCKS = {
   update: sql.fragment`FOR UPDATE OF r`,
+  write: sql.fragment`FOR NO KEY UPDATE OF r`,
   share: sql.fragment`FOR KEY SHARE OF r`,
 } as const;
 
@@ -47,7 +48,8 @@ const ROW_9 = z.object({ n: zInt });
 
 /**
  * {@link RealmRepository} on PostgreSQL (`realm`, `realm_role` for every certificate, `realm_member` for each user's
- * last grant). Holds are row locks on the realm row: `update` is `FOR UPDATE`, `share` is `FOR KEY SHARE`.
+ * last grant). Holds are row locks on the realm row: `update` is `FOR UPDATE`, `write` is `FOR NO KEY UPDATE` (the
+ * lock a checkpoint increment takes anyway), `share` is `FOR KEY SHARE`.
  * `getAccess` is one primary-key lookup joined with the user's `realm_member` row.
  */
 export class PgRealmRepository implements RealmRepository {

@@ -2,7 +2,7 @@ import { sql, type CommonQueryMethods, type DatabasePool, type QuerySqlToken } f
 import { z } from "zod";
 import type { Tx, UnitOfWork } from "../../../application/ports/index.js";
 import type { OrganizationID } from "../../../domain/ids.js";
-import { guarded, translateError } from "./errors.js";
+import { guarded, guardedPool, translateError } from "./errors.js";
 
 /** A PostgreSQL transaction: its slonik connection, and the callbacks to run once it has committed. */
 export class PgTx implements Tx {
@@ -69,7 +69,7 @@ export class PgUnitOfWork implements UnitOfWork {
     private readonly events: PgUnitOfWorkEvents = {},
     private readonly maxAttempts = 5,
   ) {
-    this.guardedPool = guarded(pool);
+    this.guardedPool = guardedPool(pool);
   }
 
   async run<T>(organizationId: OrganizationID, work: (tx: Tx) => Promise<T>): Promise<T> {

@@ -5,6 +5,7 @@ import type { RealmAccess } from "../../../domain/realm/index.js";
 import type { DateTime } from "../../../domain/time.js";
 import type { ReencryptionEntry, ReencryptionProgress, VersionSelector, VlobAtom, VlobChanges, VlobHead } from "../../../domain/vlob/index.js";
 import { accessColumns, accessFrom, asDeviceId, asVlobId, bytes, dt, dtOrNull, orgKey, sql, zAccessColumns, zBytes, zInt } from "./sql.js";
+import { Batcher } from "../../support/index.js";
 import type { PgUnitOfWork } from "./unit-of-work.js";
 
 const realmKeyOf = (organizationId: OrganizationID, realmId: RealmID) =>
@@ -24,9 +25,19 @@ const zKey = z.object({ _id: zInt });
 const zCheckpoint = z.object({ checkpoint: zInt });
 
 /** Row schemas of the queries below, built once (a zod schema is costly to build). */
-const ROW_1 = z.object({ realm: zInt, vlob: zInt });
-const ROW_2 = z.object({ ...zAccessColumns, version: zInt, timestamp: zInt });
-const ROW_3 = z.object({
+const LOCKED_ROW = z.object({ realm: zInt, vlob: zInt });
+const FOR_UPDATE_ROW = z.object({ ...zAccessColumns, version: zInt, timestamp: zInt });
+/** One `vlob_read` of a batch: `version` or `timestamp` selects, neither means the latest. */
+interface ReadKey {
+  readonly organizationId: OrganizationID;
+  readonly vlobId: VlobID;
+  readonly readerId: UserID;
+  readonly version: number | null;
+  readonly timestamp: number | null;
+}
+
+const READ_ROW = z.object({
+  i: zInt,
   ...zAccessColumns,
   version: zInt.nullable(),
   blob: zBytes.nullable(),
@@ -34,40 +45,55 @@ const ROW_3 = z.object({
   timestamp: zInt.nullable(),
   author_granted_on: zInt.nullable(),
 });
-const ROW_4 = z.object({ ...zAccessColumns, version: zInt, timestamp: zInt, author: z.string() });
-const ROW_5 = z.object({ checkpoint: zInt, vlob_id: z.string().nullable(), version: zInt.nullable() });
-const ROW_6 = z.object({ vlob_id: z.string(), version: zInt, blob: zBytes });
-const ROW_7 = z.object({ total: zInt, done: zInt });
-const ROW_8 = z.object({ last: zInt.nullable() });
-const ROW_9 = z.object({ n: zInt });
-const ROW_10 = z.object({ n: zInt });
+const VERSIONS_ROW = z.object({ ...zAccessColumns, version: zInt, timestamp: zInt, author: z.string() });
+const CHANGES_ROW = z.object({ checkpoint: zInt, vlob_id: z.string().nullable(), version: zInt.nullable() });
+const BATCH_ROW = z.object({ vlob_id: z.string(), version: zInt, blob: zBytes });
+const PROGRESS_ROW = z.object({ total: zInt, done: zInt });
+const LAST_WRITE_ROW = z.object({ last: zInt.nullable() });
+const SIZE_ROW = z.object({ n: zInt });
 
 /**
  * {@link VlobRepository} on PostgreSQL (`vlob`, one `vlob_atom` row per version, `realm_vlob_update` as each realm's
  * change log, `vlob_reencryption` for blobs collected during a re-encryption).
  *
- * Writers hold the realm row `FOR UPDATE`; {@link getForUpdate} takes that lock in a statement of its own and reads the
- * author's role and the vlob's head in the next one, because under READ COMMITTED a statement that waited for a lock
- * still reads the rows of other tables as of its own start (it would miss a role change or a version committed while it
- * waited). A write is one statement: the version row, `checkpoint = checkpoint + 1 … RETURNING` on the locked realm,
- * and the change-log row. Reads (`read`, `listVersions`, `pollChanges`) are one statement each, so one snapshot.
+ * Writers hold the realm row `FOR NO KEY UPDATE` (one writer per realm; role changes and maintenance, `FOR UPDATE`,
+ * wait for them; block creations, `FOR KEY SHARE`, do not) and the vlob row; {@link getForUpdate} reads the author's
+ * role and the vlob's head (kept on the vlob row) on the rows it locks, because under READ COMMITTED a statement that
+ * waited for a lock re-reads only locked rows (it would miss a role change or a version committed while it waited). A
+ * write is one statement: the version row, the vlob's head, `checkpoint = checkpoint + 1 … RETURNING` on the locked
+ * realm row (so checkpoints commit in order), and the change-log row. Reads (`read`, `listVersions`, `pollChanges`)
+ * are one statement each, so one snapshot; `read`, the hottest, answers the concurrent reads of every session with one
+ * statement per batch.
  */
 export class PgVlobRepository implements VlobRepository {
   constructor(private readonly uow: PgUnitOfWork) {}
 
   async getForUpdate(tx: Tx, organizationId: OrganizationID, vlobId: VlobID, userId: UserID): Promise<{ readonly realm: RealmAccess; readonly head: VlobHead } | null> {
     const connection = this.uow.connectionOf(tx);
-    const locked = await connection.maybeOne(sql.type(ROW_1)`
-      SELECT r._id AS realm, v._id AS vlob FROM vlob v JOIN realm r ON r._id = v.realm
-      WHERE v.organization = ${orgKey(organizationId)} AND v.vlob_id = ${vlobId}
-      FOR UPDATE OF r`);
-    if (!locked) return null;
-    const row = await connection.one(sql.type(ROW_2)`
-      SELECT ${accessColumns}, head.version, head.timestamp
+    // One statement for the common case, a writer who has (or had) a role: the rows it reads are the rows it locks —
+    // realm (`write`: one writer per realm, role changes and maintenance wait), vlob, member row, in that order — so
+    // that a statement that waited for one of them re-reads them all.
+    const member = await connection.maybeOne(sql.type(FOR_UPDATE_ROW)`
+      SELECT ${accessColumns}, v.head_version AS version, v.head_timestamp AS timestamp
       FROM realm r
+      JOIN vlob v ON v.realm = r._id
+      JOIN realm_member m ON m.realm = r._id AND m.user_id = ${userId}
+      WHERE v.organization = ${orgKey(organizationId)} AND v.vlob_id = ${vlobId}
+      FOR NO KEY UPDATE OF r, v FOR SHARE OF m`);
+    if (member) return { realm: accessFrom(member), head: { version: member.version, timestamp: dt(member.timestamp) } };
+    // Unknown vlob, or a writer who never had a role: lock, then read (a statement that waited for a lock would still
+    // read the other tables' rows as of its own start).
+    const locked = await connection.maybeOne(sql.type(LOCKED_ROW)`
+      SELECT r._id AS realm, v._id AS vlob FROM realm r JOIN vlob v ON v.realm = r._id
+      WHERE v.organization = ${orgKey(organizationId)} AND v.vlob_id = ${vlobId}
+      FOR NO KEY UPDATE OF r, v`);
+    if (!locked) return null;
+    const row = await connection.one(sql.type(FOR_UPDATE_ROW)`
+      SELECT ${accessColumns}, v.head_version AS version, v.head_timestamp AS timestamp
+      FROM realm r
+      JOIN vlob v ON v.realm = r._id
       LEFT JOIN realm_member m ON m.realm = r._id AND m.user_id = ${userId}
-      CROSS JOIN LATERAL (SELECT version, timestamp FROM vlob_atom WHERE vlob = ${locked.vlob} ORDER BY version DESC LIMIT 1) head
-      WHERE r._id = ${locked.realm}`);
+      WHERE v._id = ${locked.vlob}`);
     return { realm: accessFrom(row), head: { version: row.version, timestamp: dt(row.timestamp) } };
   }
 
@@ -81,8 +107,9 @@ export class PgVlobRepository implements VlobRepository {
   ): Promise<number | "already_exists"> {
     const row = await this.uow.connectionOf(tx).maybeOne(sql.type(zCheckpoint)`
       WITH v AS (
-        INSERT INTO vlob (organization, realm, vlob_id, encryption_revision)
-        SELECT r.organization, r._id, ${vlobId}, ${encryptionRevision} FROM realm r WHERE r.organization = ${orgKey(organizationId)} AND r.realm_id = ${realmId}
+        INSERT INTO vlob (organization, realm, vlob_id, encryption_revision, head_version, head_timestamp)
+        SELECT r.organization, r._id, ${vlobId}, ${encryptionRevision}, 1, ${atom.timestamp.epochMicroseconds}
+        FROM realm r WHERE r.organization = ${orgKey(organizationId)} AND r.realm_id = ${realmId}
         ON CONFLICT (organization, vlob_id) DO NOTHING
         RETURNING _id, realm
       ), atom AS (
@@ -107,6 +134,8 @@ export class PgVlobRepository implements VlobRepository {
         INSERT INTO vlob_atom (vlob, realm, version, blob, size, author, author_user_id, timestamp)
         SELECT v._id, v.realm, ${version}, ${bytes(atom.blob)}, ${atom.blob.length}, ${atom.author}, ${DeviceID.userId(atom.author)}, ${atom.timestamp.epochMicroseconds}
         FROM v
+      ), head AS (
+        UPDATE vlob SET head_version = ${version}, head_timestamp = ${atom.timestamp.epochMicroseconds} FROM v WHERE vlob._id = v._id
       ), cp AS (
         UPDATE realm SET checkpoint = checkpoint + 1 FROM v WHERE realm._id = v.realm RETURNING realm.checkpoint, v._id AS vlob, v.realm
       ), log AS (
@@ -117,24 +146,47 @@ export class PgVlobRepository implements VlobRepository {
     return row.checkpoint;
   }
 
-  async read(organizationId: OrganizationID, vlobId: VlobID, selector: VersionSelector, readerId: UserID): Promise<VlobRead | null> {
-    const row = await this.uow.connectionOf(null).maybeOne(sql.type(ROW_3)`
-      SELECT ${accessColumns}, sel.version, sel.blob, sel.author, sel.timestamp, am.granted_on AS author_granted_on
-      FROM vlob v
+  /** `vlob_read`s of every session, a batch per turn of the event loop: one query for all (see {@link Batcher}). */
+  private readonly reads = new Batcher<ReadKey, VlobRead | null>(async (keys) => {
+    const rows = await this.uow.connectionOf(null).any(sql.type(READ_ROW)`
+      SELECT q.i, ${accessColumns}, sel.version, sel.blob, sel.author, sel.timestamp, am.granted_on AS author_granted_on
+      FROM unnest(
+        ${sql.array(keys.map((k) => k.organizationId), "text")}, ${sql.array(keys.map((k) => k.vlobId), "uuid")},
+        ${sql.array(keys.map((k) => k.readerId), "text")}, ${sql.array(keys.map((k) => k.version), "int8")},
+        ${sql.array(keys.map((k) => k.timestamp), "int8")}
+      ) WITH ORDINALITY AS q (organization_id, vlob_id, reader, version, timestamp, i)
+      JOIN organization o ON o.organization_id = q.organization_id
+      JOIN vlob v ON v.organization = o._id AND v.vlob_id = q.vlob_id
       JOIN realm r ON r._id = v.realm
-      LEFT JOIN realm_member m ON m.realm = r._id AND m.user_id = ${readerId}
+      LEFT JOIN realm_member m ON m.realm = r._id AND m.user_id = q.reader
       LEFT JOIN LATERAL (
-        SELECT version, blob, author, author_user_id, timestamp FROM vlob_atom WHERE vlob = v._id ${selection(selector)}
-        ORDER BY version DESC LIMIT 1
+        (SELECT version, blob, author, author_user_id, timestamp FROM vlob_atom
+          WHERE vlob = v._id AND q.version IS NOT NULL AND version = q.version)
+        UNION ALL
+        (SELECT version, blob, author, author_user_id, timestamp FROM vlob_atom
+          WHERE vlob = v._id AND q.version IS NULL AND (q.timestamp IS NULL OR timestamp <= q.timestamp)
+          ORDER BY version DESC LIMIT 1)
       ) sel ON true
-      LEFT JOIN realm_member am ON am.realm = r._id AND am.user_id = sel.author_user_id
-      WHERE v.organization = ${orgKey(organizationId)} AND v.vlob_id = ${vlobId}`);
-    if (!row) return null;
-    const selected =
-      row.version !== null && row.blob !== null && row.author !== null && row.timestamp !== null
-        ? { version: row.version, blob: row.blob, author: asDeviceId(row.author), timestamp: dt(row.timestamp) }
-        : null;
-    return { realm: accessFrom(row), selected, authorLastRoleGrantedOn: selected ? dtOrNull(row.author_granted_on) : null };
+      LEFT JOIN realm_member am ON am.realm = r._id AND am.user_id = sel.author_user_id`);
+    const results: (VlobRead | null)[] = keys.map(() => null);
+    for (const row of rows) {
+      const selected =
+        row.version !== null && row.blob !== null && row.author !== null && row.timestamp !== null
+          ? { version: row.version, blob: row.blob, author: asDeviceId(row.author), timestamp: dt(row.timestamp) }
+          : null;
+      results[row.i - 1] = { realm: accessFrom(row), selected, authorLastRoleGrantedOn: selected ? dtOrNull(row.author_granted_on) : null };
+    }
+    return results;
+  });
+
+  read(organizationId: OrganizationID, vlobId: VlobID, selector: VersionSelector, readerId: UserID): Promise<VlobRead | null> {
+    return this.reads.load({
+      organizationId,
+      vlobId,
+      readerId,
+      version: selector.kind === "version" ? selector.version : null,
+      timestamp: selector.kind === "timestamp" ? selector.timestamp.epochMicroseconds : null,
+    });
   }
 
   async listVersions(
@@ -142,7 +194,7 @@ export class PgVlobRepository implements VlobRepository {
     vlobId: VlobID,
     readerId: UserID,
   ): Promise<{ readonly realm: RealmAccess; readonly versions: readonly VlobVersionInfo[] } | null> {
-    const rows = await this.uow.connectionOf(null).any(sql.type(ROW_4)`
+    const rows = await this.uow.connectionOf(null).any(sql.type(VERSIONS_ROW)`
       SELECT ${accessColumns}, a.version, a.timestamp, a.author
       FROM vlob v
       JOIN realm r ON r._id = v.realm
@@ -158,7 +210,7 @@ export class PgVlobRepository implements VlobRepository {
   }
 
   async pollChanges(organizationId: OrganizationID, realmId: RealmID, lastCheckpoint: number): Promise<VlobChanges> {
-    const rows = await this.uow.connectionOf(null).any(sql.type(ROW_5)`
+    const rows = await this.uow.connectionOf(null).any(sql.type(CHANGES_ROW)`
       SELECT r.checkpoint, v.vlob_id::text AS vlob_id, max(u.version) AS version
       FROM realm r
       LEFT JOIN realm_vlob_update u ON u.realm = r._id AND u.index > ${lastCheckpoint}
@@ -186,7 +238,7 @@ export class PgVlobRepository implements VlobRepository {
     const key = await this.reencrypting(tx, organizationId, realmId, encryptionRevision);
     if (key === null) return null;
     if (size <= 0) return [];
-    const rows = await this.uow.connectionOf(tx).any(sql.type(ROW_6)`
+    const rows = await this.uow.connectionOf(tx).any(sql.type(BATCH_ROW)`
       SELECT v.vlob_id::text AS vlob_id, a.version, a.blob
       FROM vlob_reencryption s JOIN vlob_atom a ON a._id = s.atom JOIN vlob v ON v._id = a.vlob
       WHERE s.realm = ${key} AND s.encryption_revision = ${encryptionRevision} AND s.blob IS NULL
@@ -217,12 +269,12 @@ export class PgVlobRepository implements VlobRepository {
         WHERE s.atom = a._id AND s.realm = ${key} AND s.encryption_revision = ${encryptionRevision} AND s.blob IS NULL
           AND v.vlob_id = ${entry.vlobId} AND a.version = ${entry.version}`);
     }
-    return connection.one(sql.type(ROW_7)`
+    return connection.one(sql.type(PROGRESS_ROW)`
       SELECT count(*) AS total, count(blob) AS done FROM vlob_reencryption WHERE realm = ${key} AND encryption_revision = ${encryptionRevision}`);
   }
 
   async lastWriteBy(organizationId: OrganizationID, realmId: RealmID, userId: UserID, tx?: Tx): Promise<DateTime | null> {
-    const last = await this.uow.connectionOf(tx).oneFirst(sql.type(ROW_8)`
+    const last = await this.uow.connectionOf(tx).oneFirst(sql.type(LAST_WRITE_ROW)`
       SELECT max(timestamp) AS last FROM vlob_atom WHERE realm = ${realmKeyOf(organizationId, realmId)} AND author_user_id = ${userId}`);
     return dtOrNull(last);
   }
@@ -260,11 +312,11 @@ export class PgVlobRepository implements VlobRepository {
   async realmSize(organizationId: OrganizationID, realmId: RealmID): Promise<number> {
     return this.uow
       .connectionOf(null)
-      .oneFirst(sql.type(ROW_9)`SELECT coalesce(sum(size), 0)::bigint AS n FROM vlob_atom WHERE realm = ${realmKeyOf(organizationId, realmId)}`);
+      .oneFirst(sql.type(SIZE_ROW)`SELECT coalesce(sum(size), 0)::bigint AS n FROM vlob_atom WHERE realm = ${realmKeyOf(organizationId, realmId)}`);
   }
 
   async metadataSize(organizationId: OrganizationID, at: DateTime): Promise<number> {
-    return this.uow.connectionOf(null).oneFirst(sql.type(ROW_10)`
+    return this.uow.connectionOf(null).oneFirst(sql.type(SIZE_ROW)`
       SELECT coalesce(sum(a.size), 0)::bigint AS n FROM vlob_atom a JOIN realm r ON r._id = a.realm
       WHERE r.organization = ${orgKey(organizationId)} AND a.timestamp <= ${at.epochMicroseconds}`);
   }
