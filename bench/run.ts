@@ -15,6 +15,8 @@ import { spawn } from "node:child_process";
 import { connect as tcpConnect } from "node:net";
 import { parseArgs } from "node:util";
 import { randomBytes } from "node:crypto";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { WireUuid, pack } from "../src/domain/serialization/msgpack.js";
 import { DateTime } from "../src/domain/time.js";
 import { admin, anonymous, connectAuthenticated, expectSession, type AuthenticatedConnectOptions, type ParsecSession } from "../test/support/client.js";
@@ -132,13 +134,15 @@ const secondDevice = async (
 /** A fresh migrated database for the run: on `--pg-url` as given, else on a local cluster started here. */
 const benchDatabase = async (): Promise<{ url: string; close(): Promise<void> }> => {
   if (values["pg-url"]) return { url: values["pg-url"], close: async () => {} };
-  const cluster = await LocalPostgres.open();
-  const url = await cluster.createDatabase("parsec_bench");
-  const client = await connectDatabase(url);
+  // On one machine, the server reaches PostgreSQL through its Unix-domain socket, as a local deployment would.
+  const socketDir = join(tmpdir(), `parsec-bench-pg-${process.pid}`);
+  const cluster = await LocalPostgres.open({ socketDir });
+  const tcpUrl = await cluster.createDatabase("parsec_bench");
+  const client = await connectDatabase(tcpUrl);
   const migrated = await applyMigrations(client);
   await client.end();
   if (migrated.kind !== "ok") throw new Error(`migrations failed: ${JSON.stringify(migrated)}`);
-  return { url, close: () => cluster.destroy() };
+  return { url: cluster.socketUrl("parsec_bench")!, close: () => cluster.destroy() };
 };
 
 const main = async (): Promise<void> => {
@@ -147,7 +151,7 @@ const main = async (): Promise<void> => {
   if (values.storage !== storage) throw new Error(`--storage: expected memory or postgresql, got ${values.storage}`);
   const database = !external && storage === "postgresql" ? await benchDatabase() : null;
   const port = external ? Number(values["server-port"]) : await freePort();
-  const storageArgs = database ? [`--db=${database.url}`, "--blockstore=POSTGRESQL"] : [];
+  const storageArgs = database ? [`--db=${database.url}`, "--blockstore=POSTGRESQL", `--db-max-connections=${CONNECTIONS}`] : [];
   const server = external
     ? null
     : spawn(process.execPath, ["--import", "tsx", "src/bootstrap/main.ts", "backend", "run", "--dev", ...storageArgs, "-P", String(port), "-l", "WARNING"], {

@@ -10,6 +10,9 @@ import {
   MAX_INLINE_NOTIFICATION_BYTES,
 } from "./notification.js";
 
+/** Subscriptions called between two yields to the event loop (see `forEach`). */
+const DELIVERY_SLICE = 64;
+
 /** The channel every server process NOTIFYs and LISTENs on. */
 export const EVENT_CHANNEL = "parsec_events";
 
@@ -156,7 +159,7 @@ export class PostgresEventBus implements EventBus {
       applicationName: listenApplicationName(deps.processId),
       timings: this.options,
       onNotification: (payload) => this.received(payload),
-      onReestablished: () => this.enqueue(async () => this.gapEverywhere()),
+      onReestablished: () => this.enqueue(() => this.gapEverywhere()),
       onError: deps.onError,
     });
   }
@@ -252,13 +255,13 @@ export class PostgresEventBus implements EventBus {
     }
     const n = notification.value;
     if (n.kind === "inline") {
-      this.enqueue(async () => this.deliver(n.event));
+      this.enqueue(() => this.deliver(n.event));
       return;
     }
     this.enqueue(async () => {
       if (!this.subscriptions.has(n.organizationId)) return;
       const event = await this.fetchStored(n.payloadId);
-      if (event.ok && event.value.organizationId === n.organizationId) this.deliver(event.value);
+      if (event.ok && event.value.organizationId === n.organizationId) await this.deliver(event.value);
       else {
         this.deps.onError("Stored event lost", {
           reason: event.ok ? "organization differs from its notification's" : event.error,
@@ -266,7 +269,7 @@ export class PostgresEventBus implements EventBus {
           organization_id: n.organizationId,
           process_id: n.processId,
         });
-        this.gapIn(n.organizationId);
+        await this.gapIn(n.organizationId);
       }
     });
   }
@@ -288,30 +291,39 @@ export class PostgresEventBus implements EventBus {
     this.deliveries = this.deliveries.then(task).catch((err: unknown) => this.deps.onError("Event delivery failed", { err }));
   }
 
-  private deliver(event: BackendEvent): void {
-    if (this.closed) return;
-    this.forEach(event.organizationId, (subscriber) => subscriber.event(event), event.type);
+  private deliver(event: BackendEvent): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return this.forEach(event.organizationId, (subscriber) => subscriber.event(event), event.type);
   }
 
-  private gapIn(organizationId: OrganizationID): void {
-    if (this.closed) return;
-    this.forEach(organizationId, (subscriber) => subscriber.gap?.(), "gap");
+  private gapIn(organizationId: OrganizationID): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return this.forEach(organizationId, (subscriber) => subscriber.gap?.(), "gap");
   }
 
-  private gapEverywhere(): void {
-    for (const organizationId of [...this.subscriptions.keys()]) this.gapIn(organizationId);
+  private async gapEverywhere(): Promise<void> {
+    for (const organizationId of [...this.subscriptions.keys()]) await this.gapIn(organizationId);
   }
 
-  /** Calls every subscription of `organizationId` present now and still present when its turn comes. */
-  private forEach(organizationId: OrganizationID, call: (subscriber: EventSubscriber) => void, what: string): void {
+  /**
+   * Calls every subscription of `organizationId` present now and still present when its turn comes, yielding to
+   * the event loop every {@link DELIVERY_SLICE} subscriptions: what each call sets off (an `events_listen` reply)
+   * then runs, and other I/O — the replies of the writes themselves — is not held up behind thousands of deliveries.
+   */
+  private async forEach(organizationId: OrganizationID, call: (subscriber: EventSubscriber) => void, what: string): Promise<void> {
     const subscriptions = this.subscriptions.get(organizationId);
     if (!subscriptions) return;
+    let done = 0;
     for (const subscription of [...subscriptions]) {
       if (!subscriptions.has(subscription)) continue;
       try {
         call(subscription.subscriber);
       } catch (err) {
         this.deps.onError("Event subscriber threw", { err, organization_id: organizationId, event_type: what });
+      }
+      if (++done % DELIVERY_SLICE === 0) {
+        await new Promise((resolve) => setImmediate(resolve));
+        if (this.closed) return;
       }
     }
   }
