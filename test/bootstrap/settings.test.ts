@@ -192,6 +192,7 @@ describe("invalid settings are rejected, naming the setting", () => {
     ["port from env", [], { PARSEC_PORT: "1.5" }, /'--port' \(from PARSEC_PORT\)/],
     ["db neither MOCKED nor PostgreSQL", ["--db=mysql://db/parsec"], {}, /'--db'.*`mysql:` URLs are not supported/],
     ["db not a URL", ["--db=parsec"], {}, /'--db'.*neither `MOCKED` nor a URL/],
+    ["db sslmode falling back to plain text", ["--db=postgresql://db/parsec?sslmode=prefer"], {}, /'--db'.*sslmode=prefer is not supported/],
     ["db from env", [], { PARSEC_DB: "sqlite:///x" }, /'--db' \(from PARSEC_DB\)/],
     ["min connections above max", ["--db-min-connections=8"], {}, /'--db-min-connections'.*8 is greater than --db-max-connections \(7\)/],
     ["min above max from env", [], { PARSEC_DB_MIN_CONNECTIONS: "3", PARSEC_DB_MAX_CONNECTIONS: "2" }, /PARSEC_DB_MIN_CONNECTIONS.*3 is greater/],

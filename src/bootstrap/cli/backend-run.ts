@@ -105,10 +105,22 @@ class Resolver {
   }
 }
 
-/** Reads a `--db` value: `MOCKED` (any case, returned upper-case) or a `postgresql://`/`postgres://` URL. */
+/** `sslmode` values of a `--db` URL that every connection of the server honours (each one verifies certificates but `disable` and `no-verify`). */
+const SSL_MODES = new Set(["disable", "no-verify", "require", "verify-ca", "verify-full"]);
+
+/**
+ * Reads a `--db` value: `MOCKED` (any case, returned upper-case) or a `postgresql://`/`postgres://` URL whose
+ * `sslmode`, when given, is one of {@link SSL_MODES} (libpq's `allow` and `prefer`, which fall back to plain text,
+ * are refused).
+ */
 export function parseDatabaseUrl(raw: string): Parsed<string> {
   if (raw.toUpperCase() === "MOCKED") return { ok: true, value: "MOCKED" };
-  if (/^postgres(ql)?:\/\//i.test(raw) && URL.canParse(raw)) return { ok: true, value: raw };
+  if (/^postgres(ql)?:\/\//i.test(raw) && URL.canParse(raw)) {
+    const sslmode = new URL(raw).searchParams.get("sslmode");
+    if (sslmode !== null && !SSL_MODES.has(sslmode))
+      return { ok: false, error: `sslmode=${sslmode} is not supported (expected one of ${[...SSL_MODES].join(", ")})` };
+    return { ok: true, value: raw };
+  }
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(raw)?.[1];
   const what = scheme === undefined ? "it is neither `MOCKED` nor a URL" : `\`${scheme}:\` URLs are not supported`;
   return { ok: false, error: `${what} (expected \`MOCKED\` or \`postgresql://…\`)` };
@@ -363,11 +375,12 @@ export class BackendRunCommand extends Command<ParsecCliContext> {
 
       Emails (invitations) are sent through the SMTP server \`--email-host\`, or, when it is \`MOCKED\` or not set, written as \`.eml\` files to a fresh \`parsec-emails-*\` folder of the temporary directory, each one logged. \`--email-use-ssl\` and \`--email-use-tls\` mean what Parsec's code does with them (its help text swaps them): SSL is TLS from the first byte, TLS is STARTTLS; with neither, SMTP runs in plain text. Certificates are checked against the system's CAs and \`NODE_EXTRA_CA_CERTS\`.
 
-      \`--blockstore\` accepts \`MOCKED\`, \`POSTGRESQL\` (the database given by \`--db\`), \`s3:[<endpoint_url>]:<region>:<bucket>:<key>:<secret>\` or \`swift:<auth_url>:<tenant>:<container>:<user>:<password>\`; write \`\\:\` for a colon inside a field; a URL without scheme gets \`https://\`. Repeat it as \`RAID0|RAID1|RAID5:<node>:<config>\` with nodes 0…n-1 to build a RAID cluster; in \`PARSEC_BLOCKSTORE\` separate the nodes with spaces.
+      \`--blockstore\` accepts \`MOCKED\`, \`POSTGRESQL\` (the database given by \`--db\`), \`s3:[<endpoint_url>]:<region>:<bucket>:<key>:<secret>\` or \`swift:<auth_url>:<tenant>:<container>:<user>:<password>\` (S3, Swift and RAID are validated but not served yet: starting with them exits 2); write \`\\:\` for a colon inside a field; a URL without scheme gets \`https://\`. Repeat it as \`RAID0|RAID1|RAID5:<node>:<config>\` with nodes 0…n-1 to build a RAID cluster; in \`PARSEC_BLOCKSTORE\` separate the nodes with spaces.
     `,
     examples: [
       ["Run a throwaway development server", "$0 backend run --dev"],
-      ["Run with PostgreSQL and S3", "$0 backend run --db=postgresql://parsec@db/parsec --blockstore=s3::eu-west-1:parsec:KEY:SECRET --administration-token=TOKEN"],
+      ["Prepare a PostgreSQL database (once, and after each upgrade)", "$0 backend migrate --db=postgresql://parsec@db/parsec"],
+      ["Run on it, blocks stored in the same database", "$0 backend run --db=postgresql://parsec@db/parsec --blockstore=POSTGRESQL --administration-token=TOKEN"],
     ],
   });
 

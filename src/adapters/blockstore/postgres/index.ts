@@ -23,7 +23,9 @@ export class PostgresBlockStore implements BlockStore {
           SELECT q.i, d.data
           FROM unnest(${sql.array(keys.map((k) => k.organizationId), "text")}, ${sql.array(keys.map((k) => k.blockId), "uuid")})
             WITH ORDINALITY AS q (organization_id, block_id, i)
-          JOIN block_data d ON d.organization_id = q.organization_id AND d.block_id = q.block_id`);
+          CROSS JOIN LATERAL (
+            SELECT data FROM block_data WHERE organization_id = q.organization_id AND block_id = q.block_id
+          ) d`);
         const found: (Buffer | null)[] = keys.map(() => null);
         for (const row of rows) found[row.i - 1] = row.data;
         return found;

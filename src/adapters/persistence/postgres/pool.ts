@@ -79,13 +79,50 @@ const preparedStatementsDriver = (): DriverFactory => {
 };
 
 /**
+ * `url` in the form slonik's parser understands, meaning what libpq (and `pg`, used by the other connections) makes
+ * of it: slonik reads the host, port, user, password and database only from the URL's authority and path, and ignores
+ * the `host`, `port`, `user`, `password` and `dbname` query parameters, which libpq lets override them — the usual way
+ * to name a Unix-domain socket directory (`postgresql://parsec@localhost/parsec?host=/var/run/postgresql`). Those
+ * parameters are moved into the URL (a socket directory as a percent-encoded host). slonik knows `sslmode` only as
+ * `disable`, `no-verify` and `require` (which verifies the certificate): `verify-ca` and `verify-full` become
+ * `require`. Every other part is kept.
+ */
+export const slonikConnectionUri = (url: string): string => {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return url; // slonik reports the malformed URL itself
+  }
+  const take = (name: string): string | null => {
+    const value = u.searchParams.get(name);
+    u.searchParams.delete(name);
+    return value === null || value === "" ? null : value;
+  };
+  const host = take("host");
+  const port = take("port");
+  const user = take("user");
+  const password = take("password");
+  const dbname = take("dbname");
+  if (host !== null) u.hostname = encodeURIComponent(host);
+  if (port !== null) u.port = port;
+  if (user !== null) u.username = encodeURIComponent(user);
+  if (password !== null) u.password = encodeURIComponent(password);
+  if (dbname !== null) u.pathname = `/${encodeURIComponent(dbname)}`;
+  // slonik's `require` verifies the certificate and its host name, as `pg` does for verify-ca and verify-full.
+  const sslmode = u.searchParams.get("sslmode");
+  if (sslmode === "verify-ca" || sslmode === "verify-full") u.searchParams.set("sslmode", "require");
+  return u.href;
+};
+
+/**
  * The slonik pool of a server process: `minConnections`..`maxConnections` connections, typed rows checked by their
  * zod schema, int8 read as exact numbers, queries as named prepared statements, no stack capture and no `DISCARD ALL`
  * between uses (the server keeps no session state but its prepared statements), bounded connection and statement times so that a lost database fails commands instead of
  * hanging them.
  */
 export const createParsecPool = (url: string, options: PoolOptions): Promise<DatabasePool> =>
-  createPool(url, {
+  createPool(slonikConnectionUri(url), {
     minimumPoolSize: options.minConnections,
     maximumPoolSize: Math.max(options.maxConnections, options.minConnections, 1),
     connectionTimeout: options.connectionTimeoutMs ?? 5_000,
