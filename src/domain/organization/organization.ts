@@ -1,4 +1,4 @@
-import type { OrganizationID } from "../ids.js";
+import { USER_PROFILES, type OrganizationID, type UserProfile } from "../ids.js";
 import type { DateTime } from "../time.js";
 
 /** The sequester authority of an organization: its certificate as received and its RSA verify key (DER). */
@@ -83,3 +83,30 @@ export interface OrganizationStats {
   readonly activeUsers: number;
   readonly usersPerProfileDetail: readonly UsersPerProfileDetail[];
 }
+
+/**
+ * The user figures of {@link OrganizationStats} from user counts by profile, summed where a profile comes more than
+ * once (one entry per user will do): `users` counts all, `activeUsers` the active ones, and `usersPerProfileDetail`
+ * lists every profile in {@link USER_PROFILES} order, with 0 for a profile absent from `counts`. `dataSize`,
+ * `metadataSize` and `realms` are not user figures and are 0.
+ */
+export const userStatsFrom = (counts: Iterable<UsersPerProfileDetail>): OrganizationStats => {
+  const detail = new Map<UserProfile, { active: number; revoked: number }>(USER_PROFILES.map((profile) => [profile, { active: 0, revoked: 0 }]));
+  let users = 0;
+  let activeUsers = 0;
+  for (const { profile, active, revoked } of counts) {
+    const sums = detail.get(profile)!;
+    sums.active += active;
+    sums.revoked += revoked;
+    users += active + revoked;
+    activeUsers += active;
+  }
+  return {
+    dataSize: 0,
+    metadataSize: 0,
+    realms: 0,
+    users,
+    activeUsers,
+    usersPerProfileDetail: [...detail].map(([profile, sums]) => ({ profile, ...sums })),
+  };
+};

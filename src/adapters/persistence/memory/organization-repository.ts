@@ -1,7 +1,8 @@
 import type { OrganizationBootstrap, OrganizationRepository, Tx } from "../../../application/ports/index.js";
-import type { OrganizationID, UserProfile } from "../../../domain/ids.js";
-import { applyPatch, isBootstrapped, type Organization, type OrganizationPatch, type OrganizationStats } from "../../../domain/organization/index.js";
+import type { OrganizationID } from "../../../domain/ids.js";
+import { applyPatch, isBootstrapped, userStatsFrom, type Organization, type OrganizationPatch, type OrganizationStats } from "../../../domain/organization/index.js";
 import type { DateTime } from "../../../domain/time.js";
+import { isRevoked } from "../../../domain/user/index.js";
 import type { MemoryStore } from "./store.js";
 import type { MemoryTx } from "./unit-of-work.js";
 
@@ -70,31 +71,11 @@ export class MemoryOrganizationRepository implements OrganizationRepository {
    */
   async stats(id: OrganizationID, at?: DateTime): Promise<OrganizationStats> {
     const when = at ?? this.now();
-    const data = this.store.organizations.get(id);
-    const detail = new Map<UserProfile, { active: number; revoked: number }>([
-      ["ADMIN", { active: 0, revoked: 0 }],
-      ["STANDARD", { active: 0, revoked: 0 }],
-      ["OUTSIDER", { active: 0, revoked: 0 }],
-    ]);
-    let users = 0;
-    let activeUsers = 0;
-    for (const user of data?.users.values() ?? []) {
-      if (user.createdOn.isAfter(when)) continue;
-      users += 1;
-      const counts = detail.get(user.profile)!;
-      if (user.revokedOn && !user.revokedOn.isAfter(when)) counts.revoked += 1;
-      else {
-        counts.active += 1;
-        activeUsers += 1;
-      }
-    }
-    return {
-      dataSize: 0,
-      metadataSize: 0,
-      realms: 0,
-      users,
-      activeUsers,
-      usersPerProfileDetail: [...detail].map(([profile, counts]) => ({ profile, ...counts })),
-    };
+    const users = this.store.organizations.get(id)?.users.values() ?? [];
+    return userStatsFrom(
+      [...users]
+        .filter((user) => !user.createdOn.isAfter(when))
+        .map((user) => (isRevoked(user, when) ? { profile: user.profile, active: 0, revoked: 1 } : { profile: user.profile, active: 1, revoked: 0 })),
+    );
   }
 }

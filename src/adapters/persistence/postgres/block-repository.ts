@@ -15,12 +15,10 @@ interface ReadKey {
   readonly readerId: UserID;
 }
 
-const READ_ROW = z.object({ i: zInt, ...zAccessColumns, block_id: z.string(), size: zInt, author: z.string(), created_on: zInt });
-
 /** Row schemas of the queries below, built once (a zod schema is costly to build). */
-const ROW_2 = z.object({ _id: zInt });
-const ROW_3 = z.object({ n: zInt });
-const ROW_4 = z.object({ n: zInt });
+const READ_ROW = z.object({ i: zInt, ...zAccessColumns, block_id: z.string(), size: zInt, author: z.string(), created_on: zInt });
+const ID_ROW = z.object({ _id: zInt });
+const SIZE_ROW = z.object({ n: zInt });
 
 /**
  * {@link BlockRepository} on PostgreSQL (`block`: metadata only). `getForRead` is one query (the block joined with
@@ -62,7 +60,7 @@ export class PgBlockRepository implements BlockRepository {
   }
 
   async create(tx: Tx, organizationId: OrganizationID, block: BlockMeta): Promise<"ok" | "already_exists"> {
-    const row = await this.uow.connectionOf(tx).maybeOne(sql.type(ROW_2)`
+    const row = await this.uow.connectionOf(tx).maybeOne(sql.type(ID_ROW)`
       INSERT INTO block (organization, block_id, realm, author, size, created_on)
       SELECT r.organization, ${block.id}, r._id, ${block.author}, ${block.size}, ${block.createdOn.epochMicroseconds}
       FROM realm r WHERE r.organization = ${orgKey(organizationId)} AND r.realm_id = ${block.realmId}
@@ -77,13 +75,13 @@ export class PgBlockRepository implements BlockRepository {
   }
 
   async realmSize(organizationId: OrganizationID, realmId: RealmID): Promise<number> {
-    return this.uow.connectionOf(null).oneFirst(sql.type(ROW_3)`
+    return this.uow.connectionOf(null).oneFirst(sql.type(SIZE_ROW)`
       SELECT coalesce(sum(b.size), 0)::bigint AS n FROM block b JOIN realm r ON r._id = b.realm
       WHERE r.organization = ${orgKey(organizationId)} AND r.realm_id = ${realmId}`);
   }
 
   async dataSize(organizationId: OrganizationID, at: DateTime): Promise<number> {
-    return this.uow.connectionOf(null).oneFirst(sql.type(ROW_4)`
+    return this.uow.connectionOf(null).oneFirst(sql.type(SIZE_ROW)`
       SELECT coalesce(sum(size), 0)::bigint AS n FROM block WHERE organization = ${orgKey(organizationId)} AND created_on <= ${at.epochMicroseconds}`);
   }
 }

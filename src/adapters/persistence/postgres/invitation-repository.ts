@@ -57,8 +57,8 @@ const zConduit = z.object({
 });
 
 /** Row schemas of the queries below, built once (a zod schema is costly to build). */
-const ROW_1 = z.object({ _id: zInt });
-const ROW_2 = z.object({ status: z.enum(["IDLE", "READY", "DELETED"]) });
+const ID_ROW = z.object({ _id: zInt });
+const STATUS_ROW = zInvitation.pick({ status: true });
 
 /**
  * {@link InvitationRepository} on PostgreSQL (`invitation`, `invitation_presence`). The conduit lives in the invitation
@@ -85,7 +85,7 @@ export class PgInvitationRepository implements InvitationRepository {
   async createOrReuse(tx: Tx, organizationId: OrganizationID, invitation: Invitation): Promise<{ readonly created: boolean; readonly invitation: Invitation }> {
     const connection = this.uow.connectionOf(tx);
     const handle = invitation.greeterHumanHandle ?? null;
-    const inserted = await connection.maybeOne(sql.type(ROW_1)`
+    const inserted = await connection.maybeOne(sql.type(ID_ROW)`
       INSERT INTO invitation (organization, token, type, greeter_user_id, greeter_email, greeter_label, claimer_email, created_on)
       VALUES (${orgKey(organizationId)}, ${invitation.token}, ${invitation.type}, ${invitation.greeterUserId}, ${handle?.email ?? null},
         ${handle?.label ?? null}, ${invitation.claimerEmail}, ${invitation.createdOn.epochMicroseconds})
@@ -153,7 +153,7 @@ export class PgInvitationRepository implements InvitationRepository {
     else
       await connection.query(sql.unsafe`
         DELETE FROM invitation_presence WHERE invitation = ${invitation} AND process = ${process} AND connection_id = ${connectionId}`);
-    const row = await connection.one(sql.type(ROW_2)`
+    const row = await connection.one(sql.type(STATUS_ROW)`
       SELECT ${statusOf(this.livenessSeconds)} AS status FROM invitation i WHERE i.organization = ${orgKey(organizationId)} AND i.token = ${token}`);
     return row.status;
   }

@@ -7,8 +7,8 @@ import { asDeviceId, bytes, dt, orgKey, sql, zBytes, zInt } from "./sql.js";
 import type { PgUnitOfWork } from "./unit-of-work.js";
 
 /** Row schemas of the queries below, built once (a zod schema is costly to build). */
-const ROW_1 = z.object({ index: zInt });
-const ROW_2 = z.object({ index: zInt, sender: z.string(), timestamp: zInt, body: zBytes });
+const INDEX_ROW = z.object({ index: zInt });
+const MESSAGE_ROW = z.object({ index: zInt, sender: z.string(), timestamp: zInt, body: zBytes });
 
 /**
  * {@link MessageRepository} on PostgreSQL (`message`). A message's index comes from the recipient's counter
@@ -19,7 +19,7 @@ export class PgMessageRepository implements MessageRepository {
   constructor(private readonly uow: PgUnitOfWork) {}
 
   async post(tx: Tx, organizationId: OrganizationID, recipient: UserID, message: { sender: DeviceID; timestamp: DateTime; body: Buffer }): Promise<number> {
-    const row = await this.uow.connectionOf(tx).maybeOne(sql.type(ROW_1)`
+    const row = await this.uow.connectionOf(tx).maybeOne(sql.type(INDEX_ROW)`
       WITH counter AS (
         UPDATE user_ SET message_count = message_count + 1
         WHERE organization = ${orgKey(organizationId)} AND user_id = ${recipient}
@@ -33,7 +33,7 @@ export class PgMessageRepository implements MessageRepository {
   }
 
   async list(organizationId: OrganizationID, recipient: UserID, offset: number): Promise<readonly Message[]> {
-    const rows = await this.uow.connectionOf(null).any(sql.type(ROW_2)`
+    const rows = await this.uow.connectionOf(null).any(sql.type(MESSAGE_ROW)`
       SELECT m.index, m.sender, m.timestamp, m.body
       FROM message m JOIN user_ u ON u._id = m.recipient
       WHERE u.organization = ${orgKey(organizationId)} AND u.user_id = ${recipient} AND m.index > ${offset}

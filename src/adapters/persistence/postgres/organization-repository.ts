@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { OrganizationBootstrap, OrganizationRepository, Tx } from "../../../application/ports/index.js";
-import type { OrganizationID, UserProfile } from "../../../domain/ids.js";
-import type { Organization, OrganizationPatch, OrganizationStats } from "../../../domain/organization/index.js";
+import type { OrganizationID } from "../../../domain/ids.js";
+import { userStatsFrom, type Organization, type OrganizationPatch, type OrganizationStats } from "../../../domain/organization/index.js";
 import type { DateTime } from "../../../domain/time.js";
 import { bytes, bytesOrNull, dt, dtOrNull, orgKey, sql, zBytes, zInt } from "./sql.js";
 import type { PgUnitOfWork } from "./unit-of-work.js";
@@ -48,12 +48,9 @@ export const organizationColumns = { zod: zOrganization, sql: sql.fragment`o.org
   o.sequester_authority_verify_key_der` };
 
 /** Row schemas of the queries below, built once (a zod schema is costly to build). */
-const ROW_1 = z.object({ _id: zInt });
-const ROW_2 = z.object({ _id: zInt });
-const ROW_3 = z.object({ _id: zInt });
-const ROW_4 = z.object({ bootstrapped: z.boolean() });
-const ROW_5 = z.object({ _id: zInt });
-const ROW_6 = z.object({ profile: z.enum(["ADMIN", "STANDARD", "OUTSIDER"]), active: zInt, revoked: zInt });
+const ID_ROW = z.object({ _id: zInt });
+const BOOTSTRAPPED_ROW = z.object({ bootstrapped: z.boolean() });
+const PROFILE_COUNTS_ROW = z.object({ profile: z.enum(["ADMIN", "STANDARD", "OUTSIDER"]), active: zInt, revoked: zInt });
 
 /**
  * {@link OrganizationRepository} on PostgreSQL (`organization` table). `create` is `INSERT … ON CONFLICT DO NOTHING`;
@@ -81,7 +78,7 @@ export class PgOrganizationRepository implements OrganizationRepository {
   }
 
   async create(tx: Tx, o: Organization): Promise<"ok" | "already_exists"> {
-    const inserted = await this.uow.connectionOf(tx).maybeOne(sql.type(ROW_1)`
+    const inserted = await this.uow.connectionOf(tx).maybeOne(sql.type(ID_ROW)`
       INSERT INTO organization (organization_id, bootstrap_token, is_expired, created_on, bootstrapped_on, root_verify_key,
         user_profile_outsider_allowed, active_users_limit, minimum_archiving_period, sequester_authority_certificate, sequester_authority_verify_key_der)
       VALUES (${o.id}, ${o.bootstrapToken}, ${o.isExpired}, ${o.createdOn.epochMicroseconds}, ${o.bootstrappedOn?.epochMicroseconds ?? null},
@@ -94,7 +91,7 @@ export class PgOrganizationRepository implements OrganizationRepository {
 
   async replaceNotBootstrapped(tx: Tx, o: Organization): Promise<"ok" | "not_found" | "already_bootstrapped"> {
     const connection = this.uow.connectionOf(tx);
-    const updated = await connection.maybeOne(sql.type(ROW_2)`
+    const updated = await connection.maybeOne(sql.type(ID_ROW)`
       UPDATE organization SET bootstrap_token = ${o.bootstrapToken}, is_expired = ${o.isExpired}, created_on = ${o.createdOn.epochMicroseconds},
         user_profile_outsider_allowed = ${o.userProfileOutsiderAllowed}, active_users_limit = ${o.activeUsersLimit},
         minimum_archiving_period = ${o.minimumArchivingPeriod}
@@ -106,7 +103,7 @@ export class PgOrganizationRepository implements OrganizationRepository {
 
   async bootstrap(tx: Tx, id: OrganizationID, b: OrganizationBootstrap): Promise<"ok" | "not_found" | "already_bootstrapped" | "bad_token"> {
     const connection = this.uow.connectionOf(tx);
-    const updated = await connection.maybeOne(sql.type(ROW_3)`
+    const updated = await connection.maybeOne(sql.type(ID_ROW)`
       UPDATE organization SET root_verify_key = ${bytes(b.rootVerifyKey)}, bootstrapped_on = ${b.bootstrappedOn.epochMicroseconds},
         sequester_authority_certificate = ${bytesOrNull(b.sequesterAuthority?.certificate ?? null)},
         sequester_authority_verify_key_der = ${bytesOrNull(b.sequesterAuthority?.verifyKeyDer ?? null)}
@@ -114,7 +111,7 @@ export class PgOrganizationRepository implements OrganizationRepository {
       RETURNING _id`);
     if (updated) return "ok";
     const row = await connection.maybeOne(
-      sql.type(ROW_4)`SELECT root_verify_key IS NOT NULL AS bootstrapped FROM organization WHERE organization_id = ${id}`,
+      sql.type(BOOTSTRAPPED_ROW)`SELECT root_verify_key IS NOT NULL AS bootstrapped FROM organization WHERE organization_id = ${id}`,
     );
     return row === null ? "not_found" : row.bootstrapped ? "already_bootstrapped" : "bad_token";
   }
@@ -129,38 +126,19 @@ export class PgOrganizationRepository implements OrganizationRepository {
     if (sets.length === 0) return (await this.exists(tx, id)) ? "ok" : "not_found";
     const updated = await this.uow
       .connectionOf(tx)
-      .maybeOne(sql.type(ROW_5)`UPDATE organization SET ${sql.join(sets, sql.fragment`, `)} WHERE organization_id = ${id} RETURNING _id`);
+      .maybeOne(sql.type(ID_ROW)`UPDATE organization SET ${sql.join(sets, sql.fragment`, `)} WHERE organization_id = ${id} RETURNING _id`);
     return updated ? "ok" : "not_found";
   }
 
   async stats(id: OrganizationID, at?: DateTime): Promise<OrganizationStats> {
     const when = (at ?? this.now()).epochMicroseconds;
-    const rows = await this.uow.connectionOf(null).any(sql.type(ROW_6)`
+    const rows = await this.uow.connectionOf(null).any(sql.type(PROFILE_COUNTS_ROW)`
       SELECT profile,
         count(*) FILTER (WHERE revoked_on IS NULL OR revoked_on > ${when}) AS active,
         count(*) FILTER (WHERE revoked_on IS NOT NULL AND revoked_on <= ${when}) AS revoked
       FROM user_ WHERE organization = ${orgKey(id)} AND created_on <= ${when}
       GROUP BY profile`);
-    const detail = new Map<UserProfile, { active: number; revoked: number }>([
-      ["ADMIN", { active: 0, revoked: 0 }],
-      ["STANDARD", { active: 0, revoked: 0 }],
-      ["OUTSIDER", { active: 0, revoked: 0 }],
-    ]);
-    for (const row of rows) detail.set(row.profile, { active: row.active, revoked: row.revoked });
-    let users = 0;
-    let activeUsers = 0;
-    for (const counts of detail.values()) {
-      users += counts.active + counts.revoked;
-      activeUsers += counts.active;
-    }
-    return {
-      dataSize: 0,
-      metadataSize: 0,
-      realms: 0,
-      users,
-      activeUsers,
-      usersPerProfileDetail: [...detail].map(([profile, counts]) => ({ profile, ...counts })),
-    };
+    return userStatsFrom(rows);
   }
 
   private async exists(tx: Tx | undefined, id: OrganizationID): Promise<boolean> {

@@ -29,7 +29,7 @@ const LOCKS = {
 } as const;
 
 /** Row schemas of the queries below, built once (a zod schema is costly to build). */
-const ROW_1 = z.object({
+const REALM_ROW = z.object({
   _id: zInt,
   created_on: zInt,
   encryption_revision: zInt,
@@ -37,14 +37,11 @@ const ROW_1 = z.object({
   maintenance_started_by: z.string().nullable(),
   maintenance_started_on: zInt.nullable(),
 });
-const ROW_2 = z.object({ user_id: z.string(), role: zRole.nullable(), certificate: zBytes, certified_by: z.string().nullable(), certified_on: zInt });
-const ROW_3 = z.object({ _id: zInt });
-const ROW_4 = z.object(zAccessColumns);
-const ROW_5 = z.object(zAccessColumns);
-const ROW_6 = z.object({ _id: zInt });
-const ROW_7 = z.object({ _id: zInt });
-const ROW_8 = z.object({ realm_id: z.string() });
-const ROW_9 = z.object({ n: zInt });
+const GRANT_ROW = z.object({ user_id: z.string(), role: zRole.nullable(), certificate: zBytes, certified_by: z.string().nullable(), certified_on: zInt });
+const ID_ROW = z.object({ _id: zInt });
+const ACCESS_ROW = z.object(zAccessColumns);
+const REALM_ID_ROW = z.object({ realm_id: z.string() });
+const COUNT_ROW = z.object({ n: zInt });
 
 /**
  * {@link RealmRepository} on PostgreSQL (`realm`, `realm_role` for every certificate, `realm_member` for each user's
@@ -57,12 +54,12 @@ export class PgRealmRepository implements RealmRepository {
 
   async get(organizationId: OrganizationID, realmId: RealmID, tx?: Tx): Promise<Realm | null> {
     const connection = this.uow.connectionOf(tx);
-    const realm = await connection.maybeOne(sql.type(ROW_1)`
+    const realm = await connection.maybeOne(sql.type(REALM_ROW)`
       SELECT r._id, r.created_on, r.encryption_revision, r.maintenance_type, r.maintenance_started_by, r.maintenance_started_on
       FROM realm r WHERE r.organization = ${orgKey(organizationId)} AND r.realm_id = ${realmId}
       ${tx ? LOCKS.update : sql.fragment``}`);
     if (!realm) return null;
-    const grants = await connection.any(sql.type(ROW_2)`SELECT user_id, role, certificate, certified_by, certified_on FROM realm_role WHERE realm = ${realm._id} ORDER BY _id`);
+    const grants = await connection.any(sql.type(GRANT_ROW)`SELECT user_id, role, certificate, certified_by, certified_on FROM realm_role WHERE realm = ${realm._id} ORDER BY _id`);
     return {
       id: realmId,
       createdOn: dt(realm.created_on),
@@ -83,14 +80,14 @@ export class PgRealmRepository implements RealmRepository {
     if (tx && lock) {
       // The lock in a statement of its own: a statement that waited for it would still read the user's grant as of
       // its own start, missing a role change committed meanwhile. The next statement reads after the wait.
-      const locked = await connection.maybeOneFirst(sql.type(ROW_3)`
+      const locked = await connection.maybeOneFirst(sql.type(ID_ROW)`
         SELECT r._id FROM realm r WHERE r.organization = ${orgKey(organizationId)} AND r.realm_id = ${realmId} ${LOCKS[lock]}`);
       if (locked === null) return null;
-      const row = await connection.one(sql.type(ROW_4)`
+      const row = await connection.one(sql.type(ACCESS_ROW)`
         SELECT ${accessColumns} FROM realm r LEFT JOIN realm_member m ON m.realm = r._id AND m.user_id = ${userId} WHERE r._id = ${locked}`);
       return accessFrom(row);
     }
-    const row = await connection.maybeOne(sql.type(ROW_5)`
+    const row = await connection.maybeOne(sql.type(ACCESS_ROW)`
       SELECT ${accessColumns}
       FROM realm r LEFT JOIN realm_member m ON m.realm = r._id AND m.user_id = ${userId}
       WHERE r.organization = ${orgKey(organizationId)} AND r.realm_id = ${realmId}`);
@@ -99,7 +96,7 @@ export class PgRealmRepository implements RealmRepository {
 
   async create(tx: Tx, organizationId: OrganizationID, realm: Realm): Promise<"ok" | "already_exists"> {
     const connection = this.uow.connectionOf(tx);
-    const inserted = await connection.maybeOne(sql.type(ROW_6)`
+    const inserted = await connection.maybeOne(sql.type(ID_ROW)`
       INSERT INTO realm (organization, realm_id, created_on, encryption_revision, maintenance_type, maintenance_started_by, maintenance_started_on)
       VALUES (${orgKey(organizationId)}, ${realm.id}, ${realm.createdOn.epochMicroseconds}, ${realm.encryptionRevision},
         ${realm.maintenance?.type ?? null}, ${realm.maintenance?.startedBy ?? null}, ${realm.maintenance?.startedOn.epochMicroseconds ?? null})
@@ -113,7 +110,7 @@ export class PgRealmRepository implements RealmRepository {
   async addGrant(tx: Tx, organizationId: OrganizationID, realmId: RealmID, grant: RealmRoleGrant): Promise<void> {
     const key = await this.uow
       .connectionOf(tx)
-      .oneFirst(sql.type(ROW_7)`SELECT _id FROM realm WHERE organization = ${orgKey(organizationId)} AND realm_id = ${realmId}`);
+      .oneFirst(sql.type(ID_ROW)`SELECT _id FROM realm WHERE organization = ${orgKey(organizationId)} AND realm_id = ${realmId}`);
     await this.insertGrant(tx, key, grant);
   }
 
@@ -142,7 +139,7 @@ export class PgRealmRepository implements RealmRepository {
   }
 
   async listForUser(organizationId: OrganizationID, userId: UserID): Promise<readonly RealmID[]> {
-    const rows = await this.uow.connectionOf(null).anyFirst(sql.type(ROW_8)`
+    const rows = await this.uow.connectionOf(null).anyFirst(sql.type(REALM_ID_ROW)`
       SELECT r.realm_id::text AS realm_id FROM realm_member m JOIN realm r ON r._id = m.realm
       WHERE m.organization = ${orgKey(organizationId)} AND m.user_id = ${userId} AND m.role IS NOT NULL
       ORDER BY r._id`);
@@ -152,6 +149,6 @@ export class PgRealmRepository implements RealmRepository {
   async countCreatedBefore(organizationId: OrganizationID, at: DateTime): Promise<number> {
     return this.uow
       .connectionOf(null)
-      .oneFirst(sql.type(ROW_9)`SELECT count(*) AS n FROM realm WHERE organization = ${orgKey(organizationId)} AND created_on <= ${at.epochMicroseconds}`);
+      .oneFirst(sql.type(COUNT_ROW)`SELECT count(*) AS n FROM realm WHERE organization = ${orgKey(organizationId)} AND created_on <= ${at.epochMicroseconds}`);
   }
 }

@@ -92,15 +92,14 @@ const likePattern = (words: readonly string[]): string => `%${words.map((w) => w
 const EMAIL_LOCK_SPACE = 0x50_61_72; // "Par"
 
 /** Row schemas of the queries below, built once (a zod schema is costly to build). */
-const ROW_1 = organizationColumns.zod.extend({ ...partial(zUser), ...partial(zDevice) });
-const ROW_2 = z.object({ ...zUser, ...partial(zDevice) });
-const ROW_3 = z.object({ ...zUser, ...zDevice });
-const ROW_4 = z.object({ active_users: zInt, user_id_taken: z.boolean(), email_taken: z.boolean() });
-const ROW_5 = z.object({ total: zInt, user_id: z.string().nullable(), email: z.string().nullable(), label: z.string().nullable(), revoked_on: zInt.nullable() });
-const ROW_6 = z.object({ user_key: zInt, device_key: zInt.nullable() });
-const ROW_7 = z.object({ user_taken: z.boolean() });
-const ROW_8 = z.object({ _id: zInt });
-const ROW_9 = z.object({ _id: zInt });
+const AUTHENTICATION_ROW = organizationColumns.zod.extend({ ...partial(zUser), ...partial(zDevice) });
+const USER_DEVICE_ROW = z.object({ ...zUser, ...partial(zDevice) });
+const TRUSTCHAIN_LINK_ROW = z.object({ ...zUser, ...zDevice });
+const ADMISSION_ROW = z.object({ active_users: zInt, user_id_taken: z.boolean(), email_taken: z.boolean() });
+const HUMAN_PAGE_ROW = z.object({ total: zInt, user_id: z.string().nullable(), email: z.string().nullable(), label: z.string().nullable(), revoked_on: zInt.nullable() });
+const CREATED_KEYS_ROW = z.object({ user_key: zInt, device_key: zInt.nullable() });
+const USER_TAKEN_ROW = z.object({ user_taken: z.boolean() });
+const ID_ROW = z.object({ _id: zInt });
 
 /**
  * {@link UserRepository} on PostgreSQL (`user_`, `device`). The handshake lookup is one query (organization LEFT JOIN
@@ -113,7 +112,7 @@ export class PgUserRepository implements UserRepository {
   constructor(private readonly uow: PgUnitOfWork) {}
 
   async getAuthentication(organizationId: OrganizationID, deviceId: DeviceID): Promise<AuthenticationLookup | null> {
-    const row = await this.uow.connectionOf(null).maybeOne(sql.type(ROW_1)`
+    const row = await this.uow.connectionOf(null).maybeOne(sql.type(AUTHENTICATION_ROW)`
       SELECT ${organizationColumns.sql}, ${USER_COLUMNS}, ${DEVICE_COLUMNS}
       FROM organization o
       LEFT JOIN device d ON d.organization = o._id AND d.device_id = ${deviceId}
@@ -129,7 +128,7 @@ export class PgUserRepository implements UserRepository {
 
   async getUserWithDevicesAndTrustchain(organizationId: OrganizationID, userId: UserID): Promise<UserWithDevicesAndTrustchain | null> {
     const connection = this.uow.connectionOf(null);
-    const rows = await connection.any(sql.type(ROW_2)`
+    const rows = await connection.any(sql.type(USER_DEVICE_ROW)`
       SELECT ${USER_COLUMNS}, ${DEVICE_COLUMNS}
       FROM user_ u LEFT JOIN device d ON d.user_ = u._id
       WHERE u.organization = ${orgKey(organizationId)} AND u.user_id = ${userId}
@@ -139,7 +138,7 @@ export class PgUserRepository implements UserRepository {
     const devices = rows.filter((r) => r.d_device_id !== null).map((r) => deviceFrom(r as DeviceRow));
     const roots = trustchainRoots(user, devices);
     if (roots.length === 0) return { user, devices, trustchain: [] };
-    const links = await connection.any(sql.type(ROW_3)`
+    const links = await connection.any(sql.type(TRUSTCHAIN_LINK_ROW)`
       WITH RECURSIVE chain (device_id) AS (
         SELECT unnest(${sql.array(roots, "text")})
         UNION
@@ -188,7 +187,7 @@ export class PgUserRepository implements UserRepository {
     if (request.countActiveUsers) await connection.query(sql.unsafe`SELECT 1 FROM organization WHERE organization_id = ${organizationId} FOR UPDATE`);
     if (request.email !== null)
       await connection.query(sql.unsafe`SELECT pg_advisory_xact_lock(${EMAIL_LOCK_SPACE}, hashtext(${`${organizationId}\n${request.email}`}))`);
-    const row = await connection.one(sql.type(ROW_4)`
+    const row = await connection.one(sql.type(ADMISSION_ROW)`
       SELECT
         (SELECT count(*) FROM user_ WHERE organization = o._id AND revoked_on IS NULL) AS active_users,
         EXISTS (SELECT 1 FROM user_ WHERE organization = o._id AND user_id = ${request.userId}) AS user_id_taken,
@@ -211,7 +210,7 @@ export class PgUserRepository implements UserRepository {
       conditions.push(sql.fragment`(CASE WHEN email IS NULL THEN search_user_id LIKE ${pattern}
         ELSE (search_label LIKE ${pattern} OR search_email LIKE ${pattern}) END)`);
     }
-    const rows = await this.uow.connectionOf(null).any(sql.type(ROW_5)`
+    const rows = await this.uow.connectionOf(null).any(sql.type(HUMAN_PAGE_ROW)`
       WITH found AS (SELECT user_id, email, label, search_label, revoked_on FROM user_ WHERE ${sql.join(conditions, sql.fragment` AND `)})
       SELECT t.total, p.user_id, p.email, p.label, p.revoked_on
       FROM (SELECT count(*) AS total FROM found) t
@@ -235,7 +234,7 @@ export class PgUserRepository implements UserRepository {
   async create(tx: Tx, organizationId: OrganizationID, user: User, firstDevice: Device): Promise<"ok" | "already_exists" | "human_handle_already_taken"> {
     const connection = this.uow.connectionOf(tx);
     const handle = user.humanHandle;
-    const inserted = await connection.maybeOne(sql.type(ROW_6)`
+    const inserted = await connection.maybeOne(sql.type(CREATED_KEYS_ROW)`
       WITH u AS (
         INSERT INTO user_ (organization, user_id, email, label, profile, public_key, user_certificate, redacted_user_certificate, user_certifier,
           created_on, revoked_on, revoked_user_certificate, revoked_user_certifier, search_label, search_email, search_user_id)
@@ -259,7 +258,7 @@ export class PgUserRepository implements UserRepository {
       if (inserted.device_key === null) throw new Error(`device ${firstDevice.deviceId} of new user ${user.userId} already exists`);
       return "ok";
     }
-    const taken = await connection.one(sql.type(ROW_7)`
+    const taken = await connection.one(sql.type(USER_TAKEN_ROW)`
       SELECT EXISTS (SELECT 1 FROM user_ WHERE organization = ${orgKey(organizationId)} AND user_id = ${user.userId}) AS user_taken`);
     if (taken.user_taken) return "already_exists";
     if (handle) return "human_handle_already_taken";
@@ -269,7 +268,7 @@ export class PgUserRepository implements UserRepository {
   async createDevice(tx: Tx, organizationId: OrganizationID, device: Device): Promise<"ok" | "user_not_found" | "already_exists"> {
     const connection = this.uow.connectionOf(tx);
     const userId = DeviceIDs.userId(device.deviceId);
-    const inserted = await connection.maybeOne(sql.type(ROW_8)`
+    const inserted = await connection.maybeOne(sql.type(ID_ROW)`
       INSERT INTO device (organization, user_, device_id, device_label, verify_key, device_certificate, redacted_device_certificate, device_certifier, created_on)
       SELECT u.organization, u._id, ${device.deviceId}, ${device.deviceLabel}, ${bytes(device.verifyKey)}, ${bytes(device.deviceCertificate)},
         ${bytes(device.redactedDeviceCertificate)}, ${device.deviceCertifier}, ${device.createdOn.epochMicroseconds}
@@ -283,7 +282,7 @@ export class PgUserRepository implements UserRepository {
 
   async revoke(tx: Tx, organizationId: OrganizationID, userId: UserID, revocation: UserRevocation): Promise<"ok" | "not_found" | "already_revoked"> {
     const connection = this.uow.connectionOf(tx);
-    const updated = await connection.maybeOne(sql.type(ROW_9)`
+    const updated = await connection.maybeOne(sql.type(ID_ROW)`
       UPDATE user_ SET revoked_on = ${revocation.revokedOn.epochMicroseconds}, revoked_user_certificate = ${bytes(revocation.certificate)},
         revoked_user_certifier = ${revocation.certifier}
       WHERE organization = ${orgKey(organizationId)} AND user_id = ${userId} AND revoked_on IS NULL
