@@ -98,20 +98,22 @@ const postgresStorage = async (
   }
   const processId = randomUUID();
   const pool = await createParsecPool(db.url, { minConnections: db.minConnections, maxConnections: db.maxConnections });
+  // The bus writes on the persistence's transactions, and the persistence announces some writes through the bus.
+  const events: PostgresEventBus = new PostgresEventBus({
+    listenUrl: db.url,
+    executorOf: (tx) => persistence.uow.executorOf(tx),
+    processId,
+    onError: (message, context) => logger.error(context, message),
+  });
   const persistence = createPostgresPersistence(pool, {
     processId,
+    notifications: events,
     now: () => clock.now(),
     onHeartbeatError: (err) => logger.warn({ err: (err as Error).message }, "Server process heartbeat failed (claimer presence)"),
     events: {
       retried: (info) => logger.warn(info, "Transaction retried after a deadlock or serialization failure"),
       callbackFailed: (err) => logger.error({ err }, "Commit callback failed"),
     },
-  });
-  const events = new PostgresEventBus({
-    listenUrl: db.url,
-    executorOf: (tx) => persistence.uow.executorOf(tx),
-    processId,
-    onError: (message, context) => logger.error(context, message),
   });
   try {
     await persistence.processes.start();

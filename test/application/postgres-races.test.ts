@@ -34,7 +34,11 @@ const count = <T extends { kind: string }>(outcomes: readonly T[]): Record<strin
 const newRealmId = () => parsed(RealmID.parse(randomBytes(16).toString("hex")));
 const newVlobId = () => parsed(VlobID.parse(randomBytes(16).toString("hex")));
 
-describe("races on PostgreSQL (1,000 trials each, never an internal error)", () => {
+/**
+ * The suite, on `vlob_update`'s one-statement path (the server's) or, with `locked`, on its locked transaction (the
+ * path taken when the statement meets contention), where only the races involving `vlob_update` run.
+ */
+const races = (locked: boolean) => () => {
   let t: PostgresTestApp;
   let alice: Member;
   let bob: Member;
@@ -73,7 +77,7 @@ describe("races on PostgreSQL (1,000 trials each, never an internal error)", () 
     t.app.updateVlob(session, { vlobId, version, encryptionRevision: 1, timestamp: t.clock.now(), blob: randomBytes(32), sequesterBlob: null });
 
   beforeAll(async () => {
-    t = await buildPostgresTestApp({ random: "real", maxConnections: 25 });
+    t = await buildPostgresTestApp({ random: "real", maxConnections: 25, lockedVlobUpdates: locked });
     org = await bootstrapOrg("RaceOrg");
     alice = await login(t, org, org.deviceId, org.deviceKey);
     bob = await addUser({ t, org }, alice, { userId: "bob" });
@@ -110,7 +114,8 @@ describe("races on PostgreSQL (1,000 trials each, never an internal error)", () 
     }
   }, 120_000);
 
-  it("realm_create with one id: exactly one ok, the others already_exists", async () => {
+  // Not involving vlob_update: once, on the default path.
+  if (!locked) it("realm_create with one id: exactly one ok, the others already_exists", async () => {
     await trials(async () => {
       const realmId = newRealmId();
       const certificate = realmRoleCertificate(alice.key.signingKey, { author: alice.deviceId, timestamp: t.clock.now(), realmId, userId: alice.userId, role: "OWNER" });
@@ -119,7 +124,8 @@ describe("races on PostgreSQL (1,000 trials each, never an internal error)", () 
     });
   }, 120_000);
 
-  it("organization_bootstrap of one organization: exactly one ok, the other already_bootstrapped", async () => {
+  // Not involving vlob_update: once, on the default path.
+  if (!locked) it("organization_bootstrap of one organization: exactly one ok, the other already_bootstrapped", async () => {
     await trials(async (i) => {
       const organizationId = orgId(`BootRace${i}`);
       const created = await t.app.createOrganization({ organizationId });
@@ -174,7 +180,8 @@ describe("races on PostgreSQL (1,000 trials each, never an internal error)", () 
     expect(Object.keys(tally).sort()).toEqual(["ok/not_allowed", "require_greater_timestamp/ok"]);
   }, 180_000);
 
-  it("invite_new for one email: every call gets the same invitation", async () => {
+  // Not involving vlob_update: once, on the default path.
+  if (!locked) it("invite_new for one email: every call gets the same invitation", async () => {
     await trials(async (i) => {
       const email = `claimer${i}@example.com`;
       const outcomes = await Promise.all([1, 2, 3].map(() => t.app.inviteNew(alice.session, { type: "USER", claimerEmail: email, sendEmail: false })));
@@ -185,4 +192,7 @@ describe("races on PostgreSQL (1,000 trials each, never an internal error)", () 
     const listed = await t.app.listInvitations(alice.session);
     expect(listed.invitations.filter((inv) => inv.claimerEmail?.startsWith("claimer")).length).toBe(TRIALS);
   }, 120_000);
-});
+};
+
+describe("races on PostgreSQL (1,000 trials each, never an internal error)", races(false));
+describe("races on PostgreSQL, vlob_update on its locked path", races(true));

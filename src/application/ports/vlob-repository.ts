@@ -2,6 +2,7 @@ import type { DeviceID, OrganizationID, RealmID, UserID, VlobID } from "../../do
 import type { RealmAccess } from "../../domain/realm/index.js";
 import type { DateTime } from "../../domain/time.js";
 import type { ReencryptionEntry, ReencryptionProgress, VersionSelector, VlobAtom, VlobChanges, VlobHead } from "../../domain/vlob/index.js";
+import type { BackendEvent } from "./events.js";
 import type { Tx } from "./unit-of-work.js";
 
 /** One vlob version as `vlob_read` returns it. */
@@ -24,6 +25,30 @@ export interface VlobVersionInfo {
   readonly timestamp: DateTime;
   readonly author: DeviceID;
 }
+
+/** What {@link VlobRepository.updateIfUnchanged} checks: `userId`'s access to the vlob's realm and the vlob's last version. */
+export interface VlobUpdateFacts {
+  readonly realm: RealmAccess;
+  readonly head: VlobHead;
+}
+
+/** The version {@link VlobRepository.updateIfUnchanged} writes when its check passes, and the event announcing it. */
+export interface VlobUpdateWrite {
+  readonly version: number;
+  readonly atom: VlobAtom;
+  /** The event published with the write, given the vlob's realm and the realm's checkpoint after the write. */
+  readonly event: (realmId: RealmID, checkpoint: number) => Extract<BackendEvent, { type: "realm.vlobs_updated" }>;
+}
+
+/**
+ * Outcome of {@link VlobRepository.updateIfUnchanged}: no such vlob, the check's refusal, written, or `contended`
+ * (nothing written: the facts kept changing between the read and the write; the caller takes the locked path).
+ */
+export type VlobUpdateResult<R> =
+  | { readonly kind: "not_found" }
+  | { readonly kind: "refused"; readonly outcome: R }
+  | { readonly kind: "written" }
+  | { readonly kind: "contended" };
 
 /**
  * Persistence of vlobs (versioned encrypted metadata) and of each realm's change checkpoint.
@@ -59,6 +84,23 @@ export interface VlobRepository {
    * after this write.
    */
   append(tx: Tx, organizationId: OrganizationID, realmId: RealmID, vlobId: VlobID, version: number, atom: VlobAtom): Promise<number>;
+  /**
+   * Optional fast path of `vlob_update`, for adapters where holding the realm across several round trips costs most of
+   * a write (PostgreSQL): reads the {@link VlobUpdateFacts} without holding anything, runs `check` on them (the rules
+   * of `src/domain/vlob`: a refusal is returned as is; null lets the write go), then, in one atomic step, writes
+   * `write.version`, increments the realm's checkpoint and publishes `write.event` — only if every fact `check` saw
+   * is still true then (the vlob's head, the realm's encryption revision and maintenance, the user's last grant);
+   * otherwise it reads again, a bounded number of times, before answering `contended`. `check` may thus run more
+   * than once and must be pure. Adapters without it leave it undefined: callers use {@link getForUpdate} and
+   * {@link append} in a unit of work.
+   */
+  updateIfUnchanged?<R>(
+    organizationId: OrganizationID,
+    vlobId: VlobID,
+    userId: UserID,
+    check: (facts: VlobUpdateFacts) => R | null,
+    write: VlobUpdateWrite,
+  ): Promise<VlobUpdateResult<R>>;
   /** `vlob_read`'s lookup for `readerId` (see {@link VlobRead}); null when the organization has no such vlob. A hot read. */
   read(organizationId: OrganizationID, vlobId: VlobID, selector: VersionSelector, readerId: UserID): Promise<VlobRead | null>;
   /** `vlob_list_versions`'s lookup: the reader's access and every version without blobs, in version order; null when unknown. */

@@ -16,7 +16,7 @@ import {
   type VlobAtom,
   type VlobWriteAccess,
 } from "../../domain/vlob/index.js";
-import type { EventBus, Tx } from "../ports/index.js";
+import type { BackendEvent, EventBus, Tx } from "../ports/index.js";
 import type { AuthenticatedSession } from "../session/session.js";
 
 /** What the vlob use cases need to know of the session: who is acting, in which organization (and its sequester setup). */
@@ -86,19 +86,24 @@ export const writtenVersion = (session: VlobSession, write: VlobWrite): VlobAtom
   timestamp: write.timestamp,
 });
 
+/** The `realm.vlobs_updated` event of a write by the session's device. */
+export const vlobsUpdatedEvent = (
+  session: VlobSession,
+  write: { realmId: RealmID; checkpoint: number; vlobId: VlobID; version: number },
+): Extract<BackendEvent, { type: "realm.vlobs_updated" }> => ({
+  type: "realm.vlobs_updated",
+  organizationId: session.organizationId,
+  author: session.deviceId,
+  realmId: write.realmId,
+  checkpoint: write.checkpoint,
+  srcId: write.vlobId,
+  srcVersion: write.version,
+});
+
 /** Publishes `realm.vlobs_updated` for a write by the session's device, with the transaction (delivered after commit). */
 export const publishVlobsUpdated = (
   events: EventBus,
   tx: Tx,
   session: VlobSession,
   write: { realmId: RealmID; checkpoint: number; vlobId: VlobID; version: number },
-): Promise<void> =>
-  events.publish(tx, {
-    type: "realm.vlobs_updated",
-    organizationId: session.organizationId,
-    author: session.deviceId,
-    realmId: write.realmId,
-    checkpoint: write.checkpoint,
-    srcId: write.vlobId,
-    srcVersion: write.version,
-  });
+): Promise<void> => events.publish(tx, vlobsUpdatedEvent(session, write));

@@ -5,6 +5,7 @@ import {
   decodeNotification,
   decodeStoredEvent,
   encodeInline,
+  encodeInlineAroundCheckpoint,
   encodeStoredEvent,
   encodeStoredReference,
   MAX_INLINE_NOTIFICATION_BYTES,
@@ -234,6 +235,18 @@ export class PostgresEventBus implements EventBus {
       if (!current?.delete(subscription)) return;
       if (current.size === 0) this.subscriptions.delete(organizationId);
     };
+  }
+
+  /**
+   * The notification of `event` for a statement that assigns its checkpoint and notifies itself (the PostgreSQL vlob
+   * repository's one-statement `vlob_update`): `pg_notify(channel, before || checkpoint || after)` delivers it as
+   * {@link publish} would. Null when it could not go inline (then publish it with {@link publish}).
+   */
+  notificationAroundCheckpoint(
+    event: Extract<BackendEvent, { type: "realm.vlobs_updated" }>,
+  ): { readonly channel: string; readonly before: string; readonly after: string } | null {
+    const split = encodeInlineAroundCheckpoint(this.deps.processId, this.sequence++, event);
+    return split && { channel: EVENT_CHANNEL, ...split };
   }
 
   private async notify(executor: Executor, event: BackendEvent): Promise<void> {

@@ -39,6 +39,31 @@ const toAsciiJson = (value: unknown): string => escapeNonAscii(JSON.stringify(va
 export const encodeInline = (processId: string, sequence: number, event: BackendEvent): string =>
   toAsciiJson({ v: FORMAT_VERSION, process: processId, seq: sequence, event });
 
+/** Stands for the checkpoint while {@link encodeInlineAroundCheckpoint} encodes (a number no checkpoint reaches). */
+const CHECKPOINT_STANDIN = Number.MAX_SAFE_INTEGER;
+/** Most digits of a checkpoint (a safe integer). */
+const CHECKPOINT_DIGITS = String(Number.MAX_SAFE_INTEGER).length;
+
+/**
+ * The inline notification of `event` split around its checkpoint, for SQL that assigns the checkpoint and notifies
+ * in one statement: the notification is `before || checkpoint || after` (the checkpoint in decimal). Null when that
+ * could exceed {@link MAX_INLINE_NOTIFICATION_BYTES}.
+ */
+export const encodeInlineAroundCheckpoint = (
+  processId: string,
+  sequence: number,
+  event: Extract<BackendEvent, { type: "realm.vlobs_updated" }>,
+): { readonly before: string; readonly after: string } | null => {
+  const text = encodeInline(processId, sequence, { ...event, checkpoint: CHECKPOINT_STANDIN });
+  // Unique: inside a JSON string every quote is escaped, so only the member itself reads `"checkpoint":`.
+  const member = `"checkpoint":${CHECKPOINT_STANDIN}`;
+  const at = text.indexOf(member);
+  if (at < 0 || text.includes(member, at + 1)) return null;
+  const before = text.slice(0, at + member.length - String(CHECKPOINT_STANDIN).length);
+  const after = text.slice(at + member.length);
+  return before.length + CHECKPOINT_DIGITS + after.length <= MAX_INLINE_NOTIFICATION_BYTES ? { before, after } : null;
+};
+
 /** The text stored in `event_payload.payload` for `event`. */
 export const encodeStoredEvent = (event: BackendEvent): string => toAsciiJson(event);
 

@@ -7,7 +7,7 @@ import { PgOrganizationRepository } from "./organization-repository.js";
 import { PgRealmRepository } from "./realm-repository.js";
 import { PgUnitOfWork, type PgUnitOfWorkEvents } from "./unit-of-work.js";
 import { PgUserRepository } from "./user-repository.js";
-import { PgVlobRepository } from "./vlob-repository.js";
+import { PgVlobRepository, type StatementNotifications } from "./vlob-repository.js";
 
 export { connectDatabase, DatabaseUnreachableError, DEFAULT_CONNECTION_TIMEOUT_MS } from "./connection.js";
 export {
@@ -37,7 +37,7 @@ export { PgUserRepository } from "./user-repository.js";
 export { PgInvitationRepository, PgProcessRegistry, PROCESS_LIVENESS_SECONDS } from "./invitation-repository.js";
 export { PgMessageRepository } from "./message-repository.js";
 export { PgRealmRepository } from "./realm-repository.js";
-export { PgVlobRepository } from "./vlob-repository.js";
+export { PgVlobRepository, type StatementNotifications } from "./vlob-repository.js";
 export { PgBlockRepository } from "./block-repository.js";
 
 /** Options of {@link createPostgresPersistence}. */
@@ -54,6 +54,11 @@ export interface PostgresPersistenceOptions {
   readonly expireSeconds?: number;
   /** Told about failed heartbeats (database away). */
   readonly onHeartbeatError?: (err: unknown) => void;
+  /**
+   * The PostgreSQL event bus's notifications for statements that announce their own writes; with them `vlob_update`
+   * takes one autocommit statement (`PgVlobRepository.updateIfUnchanged`), without them a locked transaction.
+   */
+  readonly notifications?: StatementNotifications;
 }
 
 /**
@@ -69,7 +74,7 @@ export const createPostgresPersistence = (pool: DatabasePool, options: PostgresP
     invitations: new PgInvitationRepository(uow, options.processId, options.livenessSeconds),
     messages: new PgMessageRepository(uow),
     realms: new PgRealmRepository(uow),
-    vlobs: new PgVlobRepository(uow),
+    vlobs: new PgVlobRepository(uow, options.notifications),
     blocks: new PgBlockRepository(uow),
     processes: new PgProcessRegistry(uow, options.processId, {
       heartbeatSeconds: options.heartbeatSeconds,

@@ -46,6 +46,12 @@ const sqlStateOf = (err: unknown): string | undefined => {
   return undefined;
 };
 
+/** Whether `err` is a deadlock or serialization failure: what simply running the same work again may not meet. */
+export const isRetryable = (err: unknown): boolean => {
+  const sqlState = sqlStateOf(err);
+  return sqlState !== undefined && RETRYABLE.has(sqlState);
+};
+
 /** What {@link PgUnitOfWork} reports. */
 export interface PgUnitOfWorkEvents {
   /** A transaction hit a deadlock or serialization failure and is run again (`attempt` starts at 1). */

@@ -1,12 +1,21 @@
 import { z } from "zod";
-import type { Tx, VlobRead, VlobRepository, VlobVersionInfo } from "../../../application/ports/index.js";
+import type {
+  BackendEvent,
+  Tx,
+  VlobRead,
+  VlobRepository,
+  VlobUpdateFacts,
+  VlobUpdateResult,
+  VlobUpdateWrite,
+  VlobVersionInfo,
+} from "../../../application/ports/index.js";
 import { DeviceID, type OrganizationID, type RealmID, type UserID, type VlobID } from "../../../domain/ids.js";
 import type { RealmAccess } from "../../../domain/realm/index.js";
 import type { DateTime } from "../../../domain/time.js";
 import type { ReencryptionEntry, ReencryptionProgress, VersionSelector, VlobAtom, VlobChanges, VlobHead } from "../../../domain/vlob/index.js";
 import { accessColumns, accessFrom, asDeviceId, asVlobId, bytes, dt, dtOrNull, orgKey, sql, zAccessColumns, zBytes, zInt } from "./sql.js";
 import { Batcher } from "../../support/index.js";
-import type { PgUnitOfWork } from "./unit-of-work.js";
+import { isRetryable, type PgUnitOfWork } from "./unit-of-work.js";
 
 const realmKeyOf = (organizationId: OrganizationID, realmId: RealmID) =>
   sql.fragment`(SELECT _id FROM realm WHERE organization = ${orgKey(organizationId)} AND realm_id = ${realmId})`;
@@ -52,6 +61,30 @@ const PROGRESS_ROW = z.object({ total: zInt, done: zInt });
 const LAST_WRITE_ROW = z.object({ last: zInt.nullable() });
 const SIZE_ROW = z.object({ n: zInt });
 
+/** One read of {@link PgVlobRepository.updateIfUnchanged}'s batches. */
+interface FactsKey {
+  readonly organizationId: OrganizationID;
+  readonly vlobId: VlobID;
+  readonly userId: UserID;
+}
+
+const FACTS_ROW = z.object({ i: zInt, ...zAccessColumns, version: zInt, timestamp: zInt });
+const NOTIFIED_ROW = z.object({ checkpoint: zInt, notified: z.boolean() });
+
+/** Reads of {@link PgVlobRepository.updateIfUnchanged} before it answers `contended`. */
+const OPTIMISTIC_ATTEMPTS = 3;
+
+/**
+ * What {@link PgVlobRepository.updateIfUnchanged} needs of the event bus: the notification a statement sends itself
+ * once it knows the checkpoint it assigned (`pg_notify(channel, before || checkpoint || after)`), or null when the
+ * event cannot go that way. The PostgreSQL event bus provides it.
+ */
+export interface StatementNotifications {
+  notificationAroundCheckpoint(
+    event: Extract<BackendEvent, { type: "realm.vlobs_updated" }>,
+  ): { readonly channel: string; readonly before: string; readonly after: string } | null;
+}
+
 /**
  * {@link VlobRepository} on PostgreSQL (`vlob`, one `vlob_atom` row per version, `realm_vlob_update` as each realm's
  * change log, `vlob_reencryption` for blobs collected during a re-encryption).
@@ -61,12 +94,113 @@ const SIZE_ROW = z.object({ n: zInt });
  * role and the vlob's head (kept on the vlob row) on the rows it locks, because under READ COMMITTED a statement that
  * waited for a lock re-reads only locked rows (it would miss a role change or a version committed while it waited). A
  * write is one statement: the version row, the vlob's head, `checkpoint = checkpoint + 1 … RETURNING` on the locked
- * realm row (so checkpoints commit in order), and the change-log row. Reads (`read`, `listVersions`, `pollChanges`)
+ * realm row (so checkpoints commit in order), and the change-log row. With the event bus's notifications,
+ * `vlob_update` is a single autocommit statement instead ({@link updateIfUnchanged}): the realm is then held only while
+ * that statement runs and commits, not across the round trips of a transaction. Reads (`read`, `listVersions`, `pollChanges`)
  * are one statement each, so one snapshot; `read`, the hottest, answers the concurrent reads of every session with one
  * statement per batch.
  */
 export class PgVlobRepository implements VlobRepository {
-  constructor(private readonly uow: PgUnitOfWork) {}
+  /**
+   * `vlob_update` in one autocommit statement (see {@link VlobRepository.updateIfUnchanged}); present only with
+   * `notifications`, through which the statement announces the write itself.
+   */
+  readonly updateIfUnchanged?: <R>(
+    organizationId: OrganizationID,
+    vlobId: VlobID,
+    userId: UserID,
+    check: (facts: VlobUpdateFacts) => R | null,
+    write: VlobUpdateWrite,
+  ) => Promise<VlobUpdateResult<R>>;
+
+  /**
+   * @param notifications The event bus's notifications for {@link updateIfUnchanged}; without them the repository
+   *   offers only the locked path.
+   */
+  constructor(
+    private readonly uow: PgUnitOfWork,
+    notifications?: StatementNotifications,
+  ) {
+    if (notifications) this.updateIfUnchanged = (...args) => this.optimisticUpdate(notifications, ...args);
+  }
+
+  /** The unlocked reads of every session's `vlob_update`, a batch per turn of the event loop. */
+  private readonly facts = new Batcher<FactsKey, VlobUpdateFacts | null>(async (keys) => {
+    const rows = await this.uow.connectionOf(null).any(sql.type(FACTS_ROW)`
+      SELECT q.i, ${accessColumns}, v.head_version AS version, v.head_timestamp AS timestamp
+      FROM unnest(
+        ${sql.array(keys.map((k) => k.organizationId), "text")}, ${sql.array(keys.map((k) => k.vlobId), "uuid")},
+        ${sql.array(keys.map((k) => k.userId), "text")}
+      ) WITH ORDINALITY AS q (organization_id, vlob_id, user_id, i)
+      JOIN organization o ON o.organization_id = q.organization_id
+      JOIN vlob v ON v.organization = o._id AND v.vlob_id = q.vlob_id
+      JOIN realm r ON r._id = v.realm
+      LEFT JOIN realm_member m ON m.realm = r._id AND m.user_id = q.user_id`);
+    const results: (VlobUpdateFacts | null)[] = keys.map(() => null);
+    for (const row of rows) results[row.i - 1] = { realm: accessFrom(row), head: { version: row.version, timestamp: dt(row.timestamp) } };
+    return results;
+  });
+
+  private async optimisticUpdate<R>(
+    notifications: StatementNotifications,
+    organizationId: OrganizationID,
+    vlobId: VlobID,
+    userId: UserID,
+    check: (facts: VlobUpdateFacts) => R | null,
+    write: VlobUpdateWrite,
+  ): Promise<VlobUpdateResult<R>> {
+    for (let attempt = 1; attempt <= OPTIMISTIC_ATTEMPTS; attempt++) {
+      const facts = await this.facts.load({ organizationId, vlobId, userId });
+      if (facts === null) return { kind: "not_found" };
+      const refusal = check(facts);
+      if (refusal !== null) return { kind: "refused", outcome: refusal };
+      const grant = facts.realm.lastGrant;
+      // A write needs a role; without a grant row to lock, let the locked path decide.
+      if (grant === null || grant.role === null) return { kind: "contended" };
+      const notification = notifications.notificationAroundCheckpoint(write.event(facts.realm.realmId, 0));
+      if (notification === null) return { kind: "contended" };
+      const maintenance = facts.realm.maintenance;
+      let written: { checkpoint: number } | null;
+      try {
+        // One statement, so one transaction committed with it: it locks the rows the check read (realm, vlob, grant,
+        // in the documented order), and writes only if they still hold what it saw; a statement that waited for a
+        // lock re-checks the locked rows' new versions.
+        written = await this.uow.connectionOf(null).maybeOne(sql.type(NOTIFIED_ROW)`
+          WITH l AS (
+            SELECT r._id AS realm, v._id AS vlob
+            FROM realm r
+            JOIN vlob v ON v.realm = r._id
+            JOIN realm_member m ON m.realm = r._id AND m.user_id = ${userId}
+            WHERE v.organization = ${orgKey(organizationId)} AND v.vlob_id = ${vlobId}
+              AND v.head_version = ${facts.head.version} AND v.head_timestamp = ${facts.head.timestamp.epochMicroseconds}
+              AND r.encryption_revision = ${facts.realm.encryptionRevision}
+              AND r.maintenance_type IS NOT DISTINCT FROM ${maintenance?.type ?? null}::text
+              AND r.maintenance_started_by IS NOT DISTINCT FROM ${maintenance?.startedBy ?? null}::text
+              AND r.maintenance_started_on IS NOT DISTINCT FROM ${maintenance?.startedOn.epochMicroseconds ?? null}::bigint
+              AND m.role = ${grant.role} AND m.granted_on = ${grant.grantedOn.epochMicroseconds}
+            FOR NO KEY UPDATE OF r, v FOR SHARE OF m
+          ), atom AS (
+            INSERT INTO vlob_atom (vlob, realm, version, blob, size, author, author_user_id, timestamp)
+            SELECT l.vlob, l.realm, ${write.version}, ${bytes(write.atom.blob)}, ${write.atom.blob.length}, ${write.atom.author},
+              ${DeviceID.userId(write.atom.author)}, ${write.atom.timestamp.epochMicroseconds}
+            FROM l
+          ), head AS (
+            UPDATE vlob SET head_version = ${write.version}, head_timestamp = ${write.atom.timestamp.epochMicroseconds} FROM l WHERE vlob._id = l.vlob
+          ), cp AS (
+            UPDATE realm SET checkpoint = checkpoint + 1 FROM l WHERE realm._id = l.realm RETURNING realm.checkpoint, l.vlob, l.realm
+          ), log AS (
+            INSERT INTO realm_vlob_update (realm, index, vlob, version) SELECT realm, checkpoint, vlob, ${write.version} FROM cp
+          )
+          SELECT checkpoint, pg_notify(${notification.channel}, ${notification.before} || checkpoint::text || ${notification.after}) IS NULL AS notified
+          FROM cp`);
+      } catch (err) {
+        if (!isRetryable(err)) throw err;
+        continue;
+      }
+      if (written !== null) return { kind: "written" };
+    }
+    return { kind: "contended" };
+  }
 
   async getForUpdate(tx: Tx, organizationId: OrganizationID, vlobId: VlobID, userId: UserID): Promise<{ readonly realm: RealmAccess; readonly head: VlobHead } | null> {
     const connection = this.uow.connectionOf(tx);
