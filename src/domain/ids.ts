@@ -46,13 +46,13 @@ export const DeviceID = {
   deviceName: (id: DeviceID): DeviceName => id.slice(id.indexOf("@") + 1) as DeviceName,
 };
 
-/** Free-form device label shown to humans: non-empty, at most 255 bytes (Parsec `DeviceLabel`). */
+/** Free-form device label shown to humans: non-empty, at most 255 bytes, no line break or NUL (Parsec `DeviceLabel`). */
 export type DeviceLabel = Brand<string, "DeviceLabel">;
 export const DeviceLabel = {
   parse(raw: unknown): Parsed<DeviceLabel> {
     if (typeof raw !== "string") return invalid("Invalid DeviceLabel: not a string");
     const label = raw.normalize("NFC");
-    if (label.length === 0 || /[\n\r]/.test(label) || Buffer.byteLength(label, "utf8") > 255) return invalid("Invalid DeviceLabel");
+    if (label.length === 0 || /[\n\r\0]/.test(label) || Buffer.byteLength(label, "utf8") > 255) return invalid("Invalid DeviceLabel");
     return parsed(label as DeviceLabel);
   },
 };
@@ -65,7 +65,9 @@ export interface HumanHandle {
 
 const EMAIL_LOCAL = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~\u0080-\uFFFF-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~\u0080-\uFFFF-]+)*$/u;
 const EMAIL_DOMAIN_LABEL = /^[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?$/u;
-const FORBIDDEN_LABEL_CHARS = /[<>@,:;\\"[\]]/;
+const FORBIDDEN_LABEL_CHARS = /[<>@,:;\\"[\]\0]/;
+/** An address literal (`[192.0.2.1]`, `[IPv6:…]`): printable ASCII but `[`, `\` and `]` between the brackets (RFC 5321 dtext). */
+const EMAIL_DOMAIN_LITERAL = /^\[[\x21-\x5a\x5e-\x7e]+\]$/;
 
 /** True when `email` is a syntactically valid address (local part @ domain), under 255 bytes. */
 export const isValidEmail = (email: string): boolean => {
@@ -75,7 +77,7 @@ export const isValidEmail = (email: string): boolean => {
   const local = email.slice(0, at);
   const domain = email.slice(at + 1);
   if (local.length > 64 || !EMAIL_LOCAL.test(local)) return false;
-  if (/^\[.*\]$/.test(domain)) return true;
+  if (domain.startsWith("[")) return EMAIL_DOMAIN_LITERAL.test(domain);
   return domain.split(".").every((part) => EMAIL_DOMAIN_LABEL.test(part));
 };
 

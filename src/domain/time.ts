@@ -6,6 +6,12 @@
  * and {@link DateTime.epochSeconds} implement Parsec's rounding so that every value round-trips bit for bit.
  */
 export class DateTime {
+  /**
+   * Largest distance from the epoch, in seconds, of a DateTime read from the wire: where microseconds stop being
+   * exact integers in a float64 (about 285 years: 1685-04 to 2255-06). Parsec clients send times near now.
+   */
+  static readonly MAX_EPOCH_SECONDS = Math.floor(Number.MAX_SAFE_INTEGER / 1_000_000);
+
   private constructor(
     /** Microseconds since 1970-01-01T00:00:00Z. */
     readonly epochMicroseconds: number,

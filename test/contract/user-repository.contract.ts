@@ -419,6 +419,12 @@ export function userRepositoryContract(make: Make<Ports>): void {
         expect(await s.find({ query: "   " })).toEqual(everyone);
       });
 
+      it("finds nobody for a query holding a NUL (no stored text can), rather than failing", async () => {
+        const s = await population();
+        expect(await s.find({ query: "a\0b" })).toEqual({ results: [], total: 0 });
+        expect(await s.find({ query: "\0" })).toEqual({ results: [], total: 0 });
+      });
+
       it("judges revocation at `now`", async () => {
         const s = await population();
         const revokedAt = async (now: DateTime) => (await s.find({}, now)).results.filter((r) => r.revoked).map((r) => r.userId as string).sort();

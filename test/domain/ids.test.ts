@@ -40,6 +40,8 @@ describe("DeviceLabel and HumanHandle", () => {
     expect(DeviceLabel.parse("My laptop").ok).toBe(true);
     expect(DeviceLabel.parse("x".repeat(255)).ok).toBe(true);
     expect(DeviceLabel.parse("x".repeat(256)).ok).toBe(false);
+    // NUL cannot be stored (PostgreSQL text refuses it).
+    expect(DeviceLabel.parse("my\0laptop").ok).toBe(false);
     expect(DeviceLabel.parse("").ok).toBe(false);
     expect(DeviceLabel.parse("a\nb").ok).toBe(false);
   });
@@ -51,12 +53,19 @@ describe("DeviceLabel and HumanHandle", () => {
     expect(HumanHandle.parse("a@b.c", "").ok).toBe(false);
     expect(HumanHandle.parse("a@b.c", "Evil <label>").ok).toBe(false);
     expect(HumanHandle.parse("a@b.c", "x".repeat(255)).ok).toBe(false);
+    expect(HumanHandle.parse("a@b.c", "A\0B").ok).toBe(false);
+    expect(HumanHandle.parse("a\0b@b.c", "A").ok).toBe(false);
   });
 
   it.each([
     ["john.doe@example.com", true],
     ["x+tag@sub.example.org", true],
     ["a@[127.0.0.1]", true],
+    ["a@[IPv6:2001:db8::1]", true],
+    ["a@[]", false],
+    ["a@[\0]", false],
+    ["a@[a]b]", false],
+    ["a@[1.2.3.4", false],
     ["@example.com", false],
     ["john@", false],
     ["jo..hn@example.com", false],

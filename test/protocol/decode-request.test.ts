@@ -73,6 +73,22 @@ describe("decodeRequest", () => {
     expect(decodeRequest("authenticated", pack({ ...base, per_page: 100 })).kind).toBe("ok");
   });
 
+  it("refuses a DateTime beyond what microseconds represent exactly (years 1685 to 2255), accepts one at the edge", () => {
+    const read = (seconds: number) => {
+      const ext = Buffer.alloc(10);
+      ext.writeUInt8(0xd7, 0); // fixext 8
+      ext.writeInt8(1, 1); // Parsec's DateTime extension
+      ext.writeDoubleBE(seconds, 2);
+      const head = pack({ cmd: "vlob_read", encryption_revision: 1, vlob_id: new WireUuid(VLOB), version: null });
+      // {…, timestamp: <ext>}: one more key in the fixmap, then the key and the raw extension.
+      const body = Buffer.concat([Buffer.from([head[0]! + 1]), head.subarray(1), pack("timestamp"), ext]);
+      return decodeRequest("authenticated", body).kind;
+    };
+    expect(read(DateTime.MAX_EPOCH_SECONDS)).toBe("ok");
+    expect(read(-DateTime.MAX_EPOCH_SECONDS)).toBe("ok");
+    for (const seconds of [DateTime.MAX_EPOCH_SECONDS + 1, -DateTime.MAX_EPOCH_SECONDS - 1, 1e300, -1e300]) expect(read(seconds)).not.toBe("ok");
+  });
+
   it("decodes typed values and drops unknown keys", () => {
     const result = decodeRequest(
       "authenticated",

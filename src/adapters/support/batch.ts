@@ -12,7 +12,8 @@ export class Batcher<K, R> {
   private inFlight = 0;
 
   /**
-   * @param run Answers every key of a batch, in order (`results[i]` for `keys[i]`); a throw fails the whole batch.
+   * @param run Answers every key of a batch, in order (`results[i]` for `keys[i]`). When it throws for a batch of
+   *   several keys, each key is run again alone, and only the calls whose own run throws fail.
    */
   constructor(
     private readonly run: (keys: readonly K[]) => Promise<readonly R[]>,
@@ -40,13 +41,20 @@ export class Batcher<K, R> {
     while (this.pending.length > 0 && this.inFlight < (this.options.maxInFlight ?? 4)) {
       const batch = this.pending.splice(0, this.options.maxSize ?? 64);
       this.inFlight += 1;
-      this.run(batch.map((call) => call.key)).then(
-        (results) => batch.forEach((call, i) => call.resolve(results[i]!)),
-        (err: unknown) => batch.forEach((call) => call.reject(err)),
-      ).finally(() => {
-        this.inFlight -= 1;
-        this.schedule();
-      });
+      this.run(batch.map((call) => call.key))
+        .then(
+          (results): unknown => batch.forEach((call, i) => call.resolve(results[i]!)),
+          // One key may be what failed the batch (the batches mix every session's calls, of every organization):
+          // each call is then run alone, so that a failure reaches only the calls it belongs to.
+          (err: unknown): unknown =>
+            batch.length === 1
+              ? batch[0]!.reject(err)
+              : Promise.all(batch.map((call) => this.run([call.key]).then((results) => call.resolve(results[0]!), call.reject))),
+        )
+        .finally(() => {
+          this.inFlight -= 1;
+          this.schedule();
+        });
     }
   }
 }

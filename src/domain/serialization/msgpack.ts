@@ -65,6 +65,7 @@ const registerExtensions = (): void => {
       if (data.length !== 8) throw new MsgpackDecodeError("DateTime extension must hold 8 bytes");
       const seconds = data.readDoubleBE(0);
       if (!Number.isFinite(seconds)) throw new MsgpackDecodeError("DateTime extension is not finite");
+      if (Math.abs(seconds) > DateTime.MAX_EPOCH_SECONDS) throw new MsgpackDecodeError("DateTime extension out of range (years 1685 to 2255)");
       return DateTime.fromEpochSeconds(seconds);
     },
   });

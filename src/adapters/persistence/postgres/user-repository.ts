@@ -202,6 +202,8 @@ export class PgUserRepository implements UserRepository {
   }
 
   async findHumans(organizationId: OrganizationID, search: HumanSearch, now: DateTime): Promise<HumanFindPage> {
+    // No stored text holds a NUL (identifiers and handles refuse it; PostgreSQL text cannot): nothing matches.
+    if (search.query?.includes("\0")) return { total: 0, results: [] };
     const conditions = [sql.fragment`organization = ${orgKey(organizationId)}`];
     if (search.omitNonHuman) conditions.push(sql.fragment`email IS NOT NULL`);
     if (search.omitRevoked) conditions.push(sql.fragment`(revoked_on IS NULL OR revoked_on > ${now.epochMicroseconds})`);
