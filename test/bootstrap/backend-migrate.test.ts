@@ -152,6 +152,10 @@ describe("parsec backend migrate", () => {
     ["MOCKED", ["--db=MOCKED"], {}, /'--db': `MOCKED` is an in-memory database, there is nothing to migrate/],
     ["MOCKED from the environment", [], { PARSEC_DB: "mocked" }, /'--db' \(from PARSEC_DB\): `MOCKED`/],
     ["a MySQL URL", ["--db=mysql://db/parsec"], {}, /'--db': `mysql:` URLs are not supported/],
+    ["a port out of range", ["--db=postgresql://postgres:pw@127.0.0.1:99999/parsec"], {}, /'--db': malformed PostgreSQL URL: port 99999 is out of range/],
+    ["an unencoded # in the password", [], { PARSEC_DB: "postgresql://postgres:p#w@host/db" }, /'--db' \(from PARSEC_DB\): malformed PostgreSQL URL: .*contain a `#` \(write it `%23`\)/],
+    ["a user name but no host", ["--db=postgresql://u:pw@/db?host=/sock"], {}, /'--db': malformed PostgreSQL URL: .*no host.*`postgresql:\/\/user@localhost\/db\?host=\/dir`/],
+    ["a missing sslrootcert file", ["--db=postgresql://db/parsec?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem"], {}, /'--db': `sslrootcert` names the file `\/nonexistent\/ca\.pem`, which does not exist/],
     ["an unknown option", ["--db=postgresql://db/parsec", "--force"], {}, /--force/],
   ])("exits 2 on %s", async (_, argv, env, message) => {
     const result = await migrate(argv, { env });

@@ -194,6 +194,21 @@ describe("invalid settings are rejected, naming the setting", () => {
     ["db not a URL", ["--db=parsec"], {}, /'--db'.*neither `MOCKED` nor a URL/],
     ["db sslmode falling back to plain text", ["--db=postgresql://db/parsec?sslmode=prefer"], {}, /'--db'.*sslmode=prefer is not supported/],
     ["db from env", [], { PARSEC_DB: "sqlite:///x" }, /'--db' \(from PARSEC_DB\)/],
+    ["db port out of range", ["--db=postgresql://postgres:pw@127.0.0.1:99999/parsec"], {}, /'--db'.*malformed PostgreSQL URL: port 99999 is out of range \(expected 1 to 65535\)/],
+    ["db port not a number", ["--db=postgresql://db:x/parsec"], {}, /'--db'.*malformed PostgreSQL URL: the port is not a number/],
+    ["db port parameter out of range", ["--db=postgresql://db/parsec?port=70000"], {}, /'--db'.*the `port` parameter `70000` is not a port number/],
+    ["db password with an unencoded #", ["--db=postgresql://postgres:p#w@host/db"], {}, /'--db'.*malformed PostgreSQL URL: the user name or password seems to contain a `#` \(write it `%23`\).*must be percent-encoded/],
+    ["db numeric password with an unencoded #", ["--db=postgresql://postgres:12#w@host/db"], {}, /'--db'.*seems to contain a `#`/],
+    ["db password with an unencoded /", ["--db=postgresql://postgres:p/w@host/db"], {}, /'--db'.*seems to contain a `\/` \(write it `%2F`\)/],
+    ["db password with an unencoded ?", ["--db=postgresql://postgres:12?w@host/db"], {}, /'--db'.*seems to contain a `\?` \(write it `%3F`\)/],
+    ["db password with a bad percent escape", ["--db=postgresql://postgres:50%off@host/db"], {}, /'--db'.*a `%` is not followed by two hexadecimal digits/],
+    ["db user name but no host", ["--db=postgresql://u:pw@/db?host=/sock"], {}, /'--db'.*malformed PostgreSQL URL: it has a user name but no host.*`postgresql:\/\/user@localhost\/db\?host=\/dir`/],
+    ["db several hosts", ["--db=postgresql://db1,db2/parsec"], {}, /'--db'.*several hosts/],
+    ["db scheme without //", ["--db=postgresql:parsec"], {}, /'--db'.*malformed PostgreSQL URL: expected `postgresql:\/\/`/],
+    ["db sslrootcert missing", [`--db=postgresql://db/parsec?sslmode=verify-full&sslrootcert=${join(dir, "ca.pem")}`], {}, /'--db'.*`sslrootcert` names the file `.*ca\.pem`, which does not exist or cannot be read/],
+    ["db sslcert a directory", [`--db=postgresql://db/parsec?sslcert=${dir}&sslkey=${key}`], {}, /'--db'.*`sslcert` names `.*`, which is not a regular file/],
+    ["db sslkey missing", [`--db=postgresql://db/parsec?sslcert=${cert}&sslkey=${join(dir, "client.key")}`], {}, /'--db'.*`sslkey` names the file `.*client\.key`/],
+    ["db sslcert without sslkey", [`--db=postgresql://db/parsec?sslcert=${cert}`], {}, /'--db'.*`sslcert` and `sslkey` must be given together/],
     ["min connections above max", ["--db-min-connections=8"], {}, /'--db-min-connections'.*8 is greater than --db-max-connections \(7\)/],
     ["min above max from env", [], { PARSEC_DB_MIN_CONNECTIONS: "3", PARSEC_DB_MAX_CONNECTIONS: "2" }, /PARSEC_DB_MIN_CONNECTIONS.*3 is greater/],
     ["zero max connections", ["--db-max-connections=0"], {}, /'--db-max-connections'/],
@@ -225,6 +240,26 @@ describe("invalid settings are rejected, naming the setting", () => {
     expect(error).toMatch(/Missing setting '--db' \(or environment variable PARSEC_DB\)/);
     expect(error).toMatch(/Missing setting '--blockstore' \(or environment variable PARSEC_BLOCKSTORE\)/);
     expect(error).toMatch(/Missing setting '--administration-token' \(or environment variable PARSEC_ADMINISTRATION_TOKEN\)/);
+  });
+
+  it("never quotes the password of a malformed database URL", () => {
+    for (const url of ["postgresql://postgres:s3cretpw#x@host/db", "postgresql://postgres:s3cretpw@/db", "postgresql://postgres:s3cretpw%zz@host/db", "postgresql://s3cretpw:123456"]) {
+      const error = rejection(withRequired([`--db=${url}`], {}));
+      expect(error).toMatch(/malformed PostgreSQL URL/);
+      expect(error).not.toMatch(/s3cretpw|123456/);
+    }
+  });
+
+  it("accepts the database URLs node-postgres and slonik read alike", () => {
+    const accepted = [
+      "postgresql://postgres:p%23w%2F%3F%40%25@127.0.0.1:65535/parsec",
+      "postgresql://u:p@w@host/db",
+      "postgresql://u@localhost/db?host=/var/run/postgresql",
+      "postgresql:///parsec?host=/var/run/postgresql",
+      "postgresql://[::1]:5432/db?application_name=a@b&port=5433",
+      `postgresql://db/parsec?sslmode=verify-full&sslrootcert=${cert}&sslcert=${cert}&sslkey=${key}`,
+    ];
+    for (const url of accepted) expect(settings([`--db=${url}`, "-b", "POSTGRESQL", "--administration-token=T"]).db).toMatchObject({ type: "POSTGRESQL", url });
   });
 
   it("reports several problems at once", () => {

@@ -1,5 +1,5 @@
 import { X509Certificate, createPrivateKey, type KeyObject } from "node:crypto";
-import { readFileSync, statSync } from "node:fs";
+import { accessSync, constants, readFileSync, statSync } from "node:fs";
 import { Command, Option, type BaseContext } from "./clipanion.js";
 import { parseBackendAddr, type BackendAddr } from "../../domain/backend-addr.js";
 import type { Parsed } from "../../domain/result.js";
@@ -108,17 +108,103 @@ class Resolver {
 /** `sslmode` values of a `--db` URL that every connection of the server honours (each one verifies certificates but `disable` and `no-verify`). */
 const SSL_MODES = new Set(["disable", "no-verify", "require", "verify-ca", "verify-full"]);
 
+/** Query parameters of a `--db` URL naming a file the connections read (a CA certificate, a client certificate and its key). */
+const SSL_FILE_PARAMETERS = ["sslrootcert", "sslcert", "sslkey"] as const;
+
+const PERCENT_ENCODING_HINT =
+  "characters such as `#`, `@`, `/`, `?` and `%` in a user name or password must be percent-encoded (`%23`, `%40`, `%2F`, `%3F`, `%25`)";
+const SOCKET_HINT = "for a Unix-domain socket write `postgresql://user@localhost/db?host=/dir`";
+const PERCENT_CODES: Readonly<Record<string, string>> = { "#": "%23", "/": "%2F", "?": "%3F" };
+
+const isPortNumber = (text: string): boolean => /^\d+$/.test(text) && Number(text) >= 1 && Number(text) <= 65535;
+
+const decodes = (text: string): boolean => {
+  try {
+    decodeURIComponent(text);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 /**
- * Reads a `--db` value: `MOCKED` (any case, returned upper-case) or a `postgresql://`/`postgres://` URL whose
- * `sslmode`, when given, is one of {@link SSL_MODES} (libpq's `allow` and `prefer`, which fall back to plain text,
- * are refused).
+ * Why `raw` (which starts with `postgres://` or `postgresql://`) is not a URL that both node-postgres and slonik read as
+ * libpq would, or null when it is. Never quotes the user name or the password.
+ */
+function postgresUrlProblem(raw: string): string | null {
+  const rest = raw.slice(raw.indexOf("//") + 2);
+  const end = rest.search(/[/?#]/);
+  const authority = end < 0 ? rest : rest.slice(0, end);
+  const at = authority.lastIndexOf("@");
+  const hostPort = authority.slice(at + 1);
+  const hostMatch = /^(\[[^\]]*\]|[^:]*)(?::(.*))?$/s.exec(hostPort);
+  const host = hostMatch?.[1] ?? hostPort;
+  const port = hostMatch?.[2];
+  // An `@` past the end of the authority, with none inside it: the user information most likely holds a `#`, `/` or
+  // `?` that cut the authority short (`postgres:p#w@host/db` reads as host `postgres`, port `p`).
+  const laterAt = at < 0 && end >= 0 ? rest.indexOf("@", end) : -1;
+  if (laterAt >= 0) {
+    const cut = rest[end] ?? "";
+    const between = rest.slice(end, laterAt);
+    const cutShort = port !== undefined ? !/[=&]/.test(between) : cut === "#" || !URL.canParse(raw);
+    if (cutShort) return `the user name or password seems to contain a \`${cut}\` (write it \`${PERCENT_CODES[cut] ?? cut}\`): ${PERCENT_ENCODING_HINT}`;
+  }
+  if (host === "" && at >= 0) return `it has a user name but no host (\`…@/…\`); ${SOCKET_HINT}`;
+  if (host === "" && port !== undefined) return `it has a port but no host; ${SOCKET_HINT}`;
+  if (hostPort.includes(",")) return "several hosts (`host1,host2`) are not supported: give one";
+  if (port !== undefined && port !== "") {
+    if (!/^\d+$/.test(port)) return "the port is not a number";
+    // Without user information before it, what reads as a port may be a password: it is not quoted then.
+    if (!isPortNumber(port)) return `${at >= 0 ? `port ${port}` : "the port"} is out of range (expected 1 to 65535)`;
+  }
+  if (raw.includes("#")) return `it contains a \`#\`, which has no meaning in a PostgreSQL URL: ${PERCENT_ENCODING_HINT}`;
+  if (!URL.canParse(raw)) return `it is not a valid URL (${PERCENT_ENCODING_HINT})`;
+  const url = new URL(raw);
+  if (![url.username, url.password, url.hostname, url.pathname].every(decodes)) {
+    return `a \`%\` is not followed by two hexadecimal digits (write a \`%\` itself \`%25\`): ${PERCENT_ENCODING_HINT}`;
+  }
+  for (const value of url.searchParams.getAll("port")) {
+    if (value !== "" && !isPortNumber(value)) return `the \`port\` parameter \`${value}\` is not a port number (expected 1 to 65535)`;
+  }
+  return null;
+}
+
+/** Why the file `path` named by the `parameter` of a `--db` URL cannot be read, or null when it can. */
+function sslFileProblem(parameter: string, path: string): string | null {
+  try {
+    if (!statSync(path).isFile()) return `\`${parameter}\` names \`${path}\`, which is not a regular file`;
+    accessSync(path, constants.R_OK);
+    return null;
+  } catch {
+    return `\`${parameter}\` names the file \`${path}\`, which does not exist or cannot be read`;
+  }
+}
+
+/**
+ * Reads a `--db` value: `MOCKED` (any case, returned upper-case) or a `postgresql://`/`postgres://` URL that
+ * node-postgres and slonik both read as libpq would: a port in 1..65535, user name and password percent-encoded, a host
+ * (a Unix-domain socket directory goes in `?host=`), `sslmode`, when given, one of {@link SSL_MODES} (libpq's `allow`
+ * and `prefer`, which fall back to plain text, are refused), and the files of `sslrootcert`, `sslcert` and `sslkey`
+ * readable (`sslcert` and `sslkey` together). Error messages never quote the user name or the password.
  */
 export function parseDatabaseUrl(raw: string): Parsed<string> {
   if (raw.toUpperCase() === "MOCKED") return { ok: true, value: "MOCKED" };
-  if (/^postgres(ql)?:\/\//i.test(raw) && URL.canParse(raw)) {
-    const sslmode = new URL(raw).searchParams.get("sslmode");
+  if (/^postgres(ql)?:/i.test(raw)) {
+    const problem = /^postgres(ql)?:\/\//i.test(raw) ? postgresUrlProblem(raw) : "expected `postgresql://` followed by the host";
+    if (problem !== null) return { ok: false, error: `malformed PostgreSQL URL: ${problem}` };
+    const params = new URL(raw).searchParams;
+    const sslmode = params.get("sslmode");
     if (sslmode !== null && !SSL_MODES.has(sslmode))
       return { ok: false, error: `sslmode=${sslmode} is not supported (expected one of ${[...SSL_MODES].join(", ")})` };
+    for (const parameter of SSL_FILE_PARAMETERS) {
+      for (const path of params.getAll(parameter)) {
+        const fileProblem = path === "" ? null : sslFileProblem(parameter, path);
+        if (fileProblem !== null) return { ok: false, error: fileProblem };
+      }
+    }
+    if (!params.get("sslcert") !== !params.get("sslkey")) {
+      return { ok: false, error: "`sslcert` and `sslkey` must be given together (a client certificate needs its key)" };
+    }
     return { ok: true, value: raw };
   }
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(raw)?.[1];
