@@ -8,7 +8,16 @@ import { MockedEmailSender, SmtpEmailSender, type SmtpSecurity } from "../adapte
 import { MemoryBlockStore } from "../adapters/blockstore/memory/index.js";
 import { PostgresBlockStore } from "../adapters/blockstore/postgres/index.js";
 import { PostgresEventBus } from "../adapters/events/postgres/index.js";
-import { checkSchema, connectDatabase, createParsecPool, createPostgresPersistence } from "../adapters/persistence/postgres/index.js";
+import {
+  asPermissionError,
+  checkPrivileges,
+  checkSchema,
+  connectDatabase,
+  createParsecPool,
+  createPostgresPersistence,
+  DEFAULT_STATEMENT_TIMEOUT_MS,
+  type SessionIdentity,
+} from "../adapters/persistence/postgres/index.js";
 import { MemoryEventBus } from "../adapters/events/memory/index.js";
 import { createMemoryPersistence } from "../adapters/persistence/memory/index.js";
 import { createWireEngine } from "../adapters/protocol/engine.js";
@@ -59,6 +68,42 @@ export const buildEmailSender = async (settings: EmailSettings, logger: Logger):
   return mocked;
 };
 
+/** Time bounds of the PostgreSQL storage, in milliseconds; the defaults suit production, tests shorten them. */
+export interface PostgresTimeouts {
+  /**
+   * A query PostgreSQL does not answer within this fails its command (HTTP 503, WebSocket closed with 1013) and its
+   * connection is destroyed; default: the statement timeout (30 000) + 5 000.
+   */
+  readonly queryTimeoutMs?: number;
+  /** A new pool connection not established within this fails (tried twice); default 5 000. */
+  readonly connectionTimeoutMs?: number;
+  /**
+   * Each step of closing the storage (event bus, process deregistration, pool) is given up after this, with an
+   * error logged, so that a stopped database cannot hold the process at shutdown; default 5 000.
+   */
+  readonly closeStepTimeoutMs?: number;
+}
+
+/** Default {@link PostgresTimeouts.closeStepTimeoutMs}. */
+export const DEFAULT_CLOSE_STEP_TIMEOUT_MS = 5_000;
+
+/** Runs `work`, logging its failure, or giving up on it (logged too) after `timeoutMs`. */
+const closeStep = async (logger: Logger, what: string, timeoutMs: number, work: () => Promise<unknown>): Promise<void> => {
+  let timer: NodeJS.Timeout | undefined;
+  const outcome = await Promise.race([
+    Promise.resolve()
+      .then(work)
+      .then(
+        () => "done" as const,
+        (err: unknown) => ({ err }),
+      ),
+    new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), timeoutMs))),
+  ]);
+  clearTimeout(timer);
+  if (outcome === "timeout") logger.error({ timeout_ms: timeoutMs }, `${what} did not finish within ${timeoutMs / 1000} s (PostgreSQL not answering?); given up`);
+  else if (outcome !== "done") logger.error({ err: outcome.err }, `${what} failed`);
+};
+
 /** The storage adapters the settings name, with how to release them. */
 interface Storage {
   readonly persistence: Pick<ApplicationDeps, "uow" | "organizations" | "users" | "invitations" | "messages" | "realms" | "vlobs" | "blocks">;
@@ -79,8 +124,10 @@ const memoryStorage = (clock: SystemClock, logger: Logger): Storage => {
 };
 
 /**
- * PostgreSQL storage: refuses (UnsupportedSettingError, exit 2) a database whose schema is not exactly this build's
- * migrations; connects the pool, the process registry (claimer presence) and the LISTEN/NOTIFY event bus.
+ * PostgreSQL storage: refuses (DatabasePermissionError, exit 2) a role that lacks privileges on the schema's tables
+ * and (UnsupportedSettingError, exit 2) a database whose schema is not exactly this build's migrations; connects the
+ * pool, the process registry (claimer presence) and the LISTEN/NOTIFY event bus. Every query is bounded by
+ * `timeouts.queryTimeoutMs`, every step of `close` by `timeouts.closeStepTimeoutMs`.
  * @throws DatabaseUnreachableError when the database cannot be reached.
  */
 const postgresStorage = async (
@@ -88,16 +135,28 @@ const postgresStorage = async (
   blockstore: BlockStoreSettings,
   clock: SystemClock,
   logger: Logger,
+  timeouts: PostgresTimeouts,
 ): Promise<Storage> => {
-  const probe = await connectDatabase(db.url);
+  const queryTimeoutMs = timeouts.queryTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS + 5_000;
+  const closeStepTimeoutMs = timeouts.closeStepTimeoutMs ?? DEFAULT_CLOSE_STEP_TIMEOUT_MS;
+  const probe = await connectDatabase(db.url, { queryTimeoutMs });
+  let session: SessionIdentity | null = null;
   try {
+    session = await checkPrivileges(probe);
     const schema = await checkSchema(probe);
     if (!schema.ok) throw new UnsupportedSettingError(`--db: ${schema.error}`);
+  } catch (err) {
+    throw (session && asPermissionError(err, session)) ?? err;
   } finally {
-    await probe.end().catch(() => {});
+    await closeStep(logger, "Closing the start-up PostgreSQL session", closeStepTimeoutMs, () => probe.end());
   }
   const processId = randomUUID();
-  const pool = await createParsecPool(db.url, { minConnections: db.minConnections, maxConnections: db.maxConnections });
+  const pool = await createParsecPool(db.url, {
+    minConnections: db.minConnections,
+    maxConnections: db.maxConnections,
+    queryTimeoutMs,
+    ...(timeouts.connectionTimeoutMs !== undefined && { connectionTimeoutMs: timeouts.connectionTimeoutMs }),
+  });
   // The bus writes on the persistence's transactions, and the persistence announces some writes through the bus.
   const events: PostgresEventBus = new PostgresEventBus({
     listenUrl: db.url,
@@ -119,9 +178,9 @@ const postgresStorage = async (
     await persistence.processes.start();
     await events.start();
   } catch (err) {
-    await events.close().catch(() => {});
-    await pool.end().catch(() => {});
-    throw err;
+    await closeStep(logger, "Event bus close", closeStepTimeoutMs, () => events.close());
+    await closeStep(logger, "Pool close", closeStepTimeoutMs, () => pool.end());
+    throw asPermissionError(err, session) ?? err;
   }
   logger.info({ process_id: processId }, "Connected to PostgreSQL");
   return {
@@ -129,9 +188,9 @@ const postgresStorage = async (
     events,
     blockStore: blockstore.type === "POSTGRESQL" ? new PostgresBlockStore(pool) : new MemoryBlockStore(),
     close: async () => {
-      await events.close().catch((err: unknown) => logger.error({ err }, "Event bus close failed"));
-      await persistence.processes.stop().catch((err: unknown) => logger.error({ err }, "Process deregistration failed"));
-      await pool.end().catch((err: unknown) => logger.error({ err }, "Pool close failed"));
+      await closeStep(logger, "Event bus close", closeStepTimeoutMs, () => events.close());
+      await closeStep(logger, "Process deregistration", closeStepTimeoutMs, () => persistence.processes.stop());
+      await closeStep(logger, "Pool close", closeStepTimeoutMs, () => pool.end());
     },
   };
 };
@@ -142,8 +201,9 @@ const postgresStorage = async (
  * @throws UnsupportedSettingError for an S3, Swift or RAID blockstore (not available yet), a POSTGRESQL blockstore
  *   without a PostgreSQL database, or a database whose schema does not match this build's migrations.
  * @throws DatabaseUnreachableError when the PostgreSQL database cannot be reached at start-up.
+ * @throws DatabasePermissionError when the role of the PostgreSQL database lacks privileges on its tables.
  */
-export const startBackend = async (settings: BackendSettings, deps: { logger: Logger }): Promise<RunningBackend> => {
+export const startBackend = async (settings: BackendSettings, deps: { logger: Logger; postgres?: PostgresTimeouts }): Promise<RunningBackend> => {
   if (settings.blockstore.type !== "MOCKED" && settings.blockstore.type !== "POSTGRESQL")
     throw new UnsupportedSettingError(
       `--blockstore: ${describeBlockStore(settings.blockstore)} is not yet supported by this server build; use --blockstore=MOCKED or POSTGRESQL`,
@@ -152,7 +212,7 @@ export const startBackend = async (settings: BackendSettings, deps: { logger: Lo
     throw new UnsupportedSettingError("--blockstore=POSTGRESQL stores blocks in the --db database: it needs --db=postgresql://…");
 
   const clock = new SystemClock();
-  const storage = settings.db.type === "POSTGRESQL" ? await postgresStorage(settings.db, settings.blockstore, clock, deps.logger) : memoryStorage(clock, deps.logger);
+  const storage = settings.db.type === "POSTGRESQL" ? await postgresStorage(settings.db, settings.blockstore, clock, deps.logger, deps.postgres ?? {}) : memoryStorage(clock, deps.logger);
   const email = await buildEmailSender(settings.email, deps.logger).catch(async (err: unknown) => {
     await storage.close();
     throw err;

@@ -85,10 +85,11 @@ async function runBackend(settings: BackendSettings): Promise<number> {
       process.stderr.write(`Error: ${error.message}\n`);
       return 2;
     }
-    if (error instanceof Error && error.name === "DatabaseUnreachableError") {
+    if (error instanceof Error && (error.name === "DatabaseUnreachableError" || error.name === "DatabasePermissionError")) {
       if (settings.log.file !== null) logger.fatal(error.message);
       process.stderr.write(`Error: ${error.message}\n`);
-      return 1;
+      // A role without the privileges it needs will not get them by retrying: like a schema mismatch, exit 2.
+      return error.name === "DatabasePermissionError" ? 2 : 1;
     }
     if (error instanceof Error && error.name === "ListenError") {
       logger.fatal(error.message);

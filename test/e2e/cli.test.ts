@@ -150,4 +150,46 @@ describe("the `parsec backend run` process", () => {
       await dropTestDatabase(unknown.name);
     }
   });
+
+  it("refuses (exit 2, one line) a role without privileges on the tables, naming what it lacks and the GRANTs; runs once granted", async () => {
+    const database = await createTestDatabase();
+    const role = `parsec_app_${process.pid}`;
+    try {
+      await adminQuery(`CREATE ROLE ${role} LOGIN PASSWORD 'app-password'`);
+      const url = new URL(database.url);
+      url.username = role;
+      url.password = "app-password";
+      const refused = startParsec(["backend", "run", "--dev", "-P", "0", "--db", url.toString(), "--blockstore", "POSTGRESQL"]);
+      expect(await within(20_000, refused.exited, "exit")).toBe(2);
+      const errors = refused.stderr.split("\n").filter((line) => line.startsWith("Error:"));
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatch(new RegExp(`^Error: permission denied: PostgreSQL role "${role}" lacks `));
+      expect(errors[0]).toMatch(/SELECT, INSERT, UPDATE, DELETE on tables block, block_data, [a-z_, ]+… \(\d+ tables\)/);
+      expect(errors[0]).toContain("SELECT on table schema_migration");
+      expect(errors[0]).toContain("USAGE on sequence event_payload_id_seq");
+      expect(errors[0]).toContain(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "public" TO "${role}"`);
+      expect(errors[0]).toContain("parsec backend migrate");
+      expect(refused.stderr).not.toMatch(/FATAL|\n\s+at /);
+      expect(refused.stderr).not.toContain("app-password");
+
+      // Some privileges are not enough: what is still missing is named, what was granted is not.
+      await adminQuery(`GRANT SELECT ON schema_migration TO ${role}`, [], database.name);
+      const partly = startParsec(["backend", "run", "--dev", "-P", "0", "--db", url.toString(), "--blockstore", "POSTGRESQL"]);
+      expect(await within(20_000, partly.exited, "exit")).toBe(2);
+      expect(partly.stderr).toMatch(/lacks SELECT, INSERT, UPDATE, DELETE on tables [a-z_, ]+, … \(\d+ tables\); USAGE on sequence event_payload_id_seq/);
+      expect(partly.stderr).not.toContain("schema_migration;");
+
+      await adminQuery(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ${role}`, [], database.name);
+      await adminQuery(`GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO ${role}`, [], database.name);
+      const port = await freePort();
+      const run = startParsec(["backend", "run", "--dev", "-P", String(port), "--db", url.toString(), "--blockstore", "POSTGRESQL"]);
+      await within(20_000, waitForStderr(run, /listening/i), "the listening log line");
+      expect((await admin(`http://127.0.0.1:${port}`, "s3cr3t").createOrganization({ organization_id: "GrantedOrg" })).status).toBe(200);
+      run.child.kill("SIGTERM");
+      expect(await within(10_000, run.exited, "exit")).toBe(0);
+    } finally {
+      await dropTestDatabase(database.name);
+      await adminQuery(`DROP ROLE IF EXISTS ${role}`);
+    }
+  });
 });

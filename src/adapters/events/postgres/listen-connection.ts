@@ -64,9 +64,19 @@ export const describeTarget = (url: string): string => {
   }
 };
 
-const withApplicationName = (url: string, applicationName: string): string => {
+/** The `sslmode` values node-postgres treats as `verify-full` (and warns about, at the first connection). */
+const VERIFY_FULL_ALIASES = new Set(["prefer", "require", "verify-ca"]);
+
+/**
+ * The URL the LISTEN connection opens: `url` with its `application_name`, and an `sslmode` node-postgres treats as an
+ * alias of `verify-full` written `verify-full` — the same connection (certificate and host name verified), without
+ * the multi-line "SECURITY WARNING … treated as aliases for 'verify-full'" node-postgres prints otherwise.
+ */
+export const listenConnectionUrl = (url: string, applicationName: string): string => {
   const u = new URL(url);
   u.searchParams.set("application_name", applicationName);
+  const sslmode = u.searchParams.get("sslmode");
+  if (sslmode !== null && VERIFY_FULL_ALIASES.has(sslmode)) u.searchParams.set("sslmode", "verify-full");
   return u.toString();
 };
 
@@ -89,7 +99,7 @@ export class ListenConnection {
   private readonly connectUrl: string;
 
   constructor(private readonly options: ListenConnectionOptions) {
-    this.connectUrl = withApplicationName(options.url, options.applicationName);
+    this.connectUrl = listenConnectionUrl(options.url, options.applicationName);
   }
 
   /**

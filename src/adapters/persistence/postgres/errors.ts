@@ -9,6 +9,21 @@ import {
 } from "slonik";
 import { StorageUnavailableError } from "../../../application/ports/index.js";
 
+/**
+ * A query PostgreSQL did not answer within the pool's query timeout (a stopped or overloaded server, a silent
+ * network): the server gave up on it and destroyed its connection.
+ */
+export class QueryTimeoutError extends Error {
+  override readonly name = "QueryTimeoutError";
+
+  constructor(
+    readonly timeoutMs: number,
+    options?: ErrorOptions,
+  ) {
+    super(`no answer from PostgreSQL within ${timeoutMs / 1000} s`, options);
+  }
+}
+
 /** Socket error codes of a lost or unreachable server. */
 const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN"]);
 
@@ -28,7 +43,8 @@ export const isDatabaseUnavailable = (err: unknown): boolean => {
       e instanceof BackendTerminatedError ||
       e instanceof BackendTerminatedUnexpectedlyError ||
       e instanceof IdleTransactionTimeoutError ||
-      e instanceof StatementTimeoutError
+      e instanceof StatementTimeoutError ||
+      e instanceof QueryTimeoutError
     )
       return true;
     const code = (e as { code?: unknown }).code;

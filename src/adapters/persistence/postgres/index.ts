@@ -9,7 +9,16 @@ import { PgUnitOfWork, type PgUnitOfWorkEvents } from "./unit-of-work.js";
 import { PgUserRepository } from "./user-repository.js";
 import { PgVlobRepository, type StatementNotifications } from "./vlob-repository.js";
 
-export { connectDatabase, DatabaseUnreachableError, DEFAULT_CONNECTION_TIMEOUT_MS } from "./connection.js";
+export {
+  asPermissionError,
+  checkPrivileges,
+  connectDatabase,
+  DatabasePermissionError,
+  DatabaseUnreachableError,
+  DEFAULT_CONNECTION_TIMEOUT_MS,
+  pgConnectionString,
+  type SessionIdentity,
+} from "./connection.js";
 export {
   applyMigrations,
   checkSchema,
@@ -30,8 +39,9 @@ export type {
   SchemaCheck,
   SchemaStatus,
 } from "./migrations.js";
-export { createParsecPool, type PoolOptions } from "./pool.js";
+export { createParsecPool, DEFAULT_STATEMENT_TIMEOUT_MS, type PoolOptions } from "./pool.js";
 export { PgTx, PgUnitOfWork, type PgUnitOfWorkEvents } from "./unit-of-work.js";
+export { QueryTimeoutError } from "./errors.js";
 export { PgOrganizationRepository } from "./organization-repository.js";
 export { PgUserRepository } from "./user-repository.js";
 export { PgInvitationRepository, PgProcessRegistry, PROCESS_LIVENESS_SECONDS } from "./invitation-repository.js";
