@@ -167,6 +167,7 @@ const postgresStorage = async (
   const persistence = createPostgresPersistence(pool, {
     processId,
     notifications: events,
+    blockPayloads: blockstore.type === "POSTGRESQL",
     now: () => clock.now(),
     onHeartbeatError: (err) => logger.warn({ err: (err as Error).message }, "Server process heartbeat failed (claimer presence)"),
     events: {

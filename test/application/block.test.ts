@@ -192,6 +192,72 @@ describe("readBlock (block_read)", () => {
   });
 });
 
+describe("readBlock: the payload read", () => {
+  /** A block store whose reads never answer, counting them (creates are kept in memory). */
+  const stalledStore = () => {
+    const kept = new Map<string, Buffer>();
+    const store = {
+      reads: 0,
+      read: async () => {
+        store.reads += 1;
+        return new Promise<Buffer | null>(() => undefined);
+      },
+      create: async (_organizationId: unknown, id: BlockID, data: Buffer) => void kept.set(id, data),
+    };
+    return store;
+  };
+
+  it("asks the block store at the same time as the check, and refuses without waiting for the store", async () => {
+    const store = stalledStore();
+    const t = await setup({ blockStore: store });
+    expect(await create(t, alice)).toEqual({ kind: "ok" });
+    // The store never answers: only a refusal decided by the check alone can come back.
+    expect(await t.app.readBlock(bob, blockId)).toEqual({ kind: "not_allowed" });
+    expect(await t.app.readBlock(alice, otherBlockId)).toEqual({ kind: "not_found" });
+    expect(store.reads).toBe(2);
+    await saveRealm(t, [["alice", "OWNER"]], "GARBAGE_COLLECTION");
+    expect(await t.app.readBlock(alice, blockId)).toEqual({ kind: "in_maintenance" });
+    expect(t.reportedErrors).toEqual([]);
+  });
+
+  it("answers a refusal, and reports nothing, when the store's read fails for a block the reader may not see", async () => {
+    const failing = { ...failingStore, create: async () => {} } satisfies BlockStore;
+    const t = await setup({ blockStore: failing });
+    expect(await create(t, alice)).toEqual({ kind: "ok" });
+    expect(await t.app.readBlock(bob, blockId)).toEqual({ kind: "not_allowed" });
+    expect(await t.app.readBlock(alice, otherBlockId)).toEqual({ kind: "not_found" });
+    expect(t.reportedErrors).toEqual([]);
+    expect(await t.app.readBlock(alice, blockId)).toEqual({ kind: "timeout" });
+    expect(t.reportedErrors).toEqual([{ message: "Block store read failed", context: { organizationId: ORG, blockId, cause: "node down" } }]);
+  });
+
+  it("takes the payload from a repository that reads payloads, without asking the block store", async () => {
+    const store = stalledStore();
+    const payloads = new Map<BlockID, Buffer | null>([[blockId, DATA]]);
+    const t = await setup({
+      blockStore: store,
+      overrides: (base) => ({
+        blocks: Object.assign(Object.create(base.blocks) as typeof base.blocks, {
+          readsPayloads: true,
+          getForRead: async (...args: Parameters<typeof base.blocks.getForRead>) => {
+            const found = await base.blocks.getForRead(...args);
+            return found && { ...found, payload: payloads.get(found.meta.id) ?? null };
+          },
+        }),
+      }),
+    });
+    expect(await create(t, alice)).toEqual({ kind: "ok" });
+    expect(await t.app.readBlock(alice, blockId)).toEqual({ kind: "ok", block: DATA });
+    expect(await t.app.readBlock(bob, blockId)).toEqual({ kind: "not_allowed" });
+    expect(store.reads).toBe(0);
+    // Metadata without its payload: a storage fault, reported.
+    payloads.set(blockId, null);
+    expect(await t.app.readBlock(alice, blockId)).toEqual({ kind: "timeout" });
+    expect(t.reportedErrors).toEqual([{ message: "Block payload missing from the block store", context: { organizationId: ORG, blockId } }]);
+    expect(store.reads).toBe(0);
+  });
+});
+
 describe("block sizes (MemoryBlockRepository)", () => {
   it("sums the realm's blocks, and the organization's blocks created at or before `at`", async () => {
     const t = await setup();

@@ -25,6 +25,8 @@ export const buildPostgresTestApp = async (
     readonly maxConnections?: number;
     /** Without the one-statement `vlob_update` (the event bus's notifications not given to the persistence). */
     readonly lockedVlobUpdates?: boolean;
+    /** `block_read` asks the block store for payloads (by default the block repository reads them with the metadata). */
+    readonly blocksFromStore?: boolean;
   } = {},
 ): Promise<PostgresTestApp> => {
   const database = await createTestDatabase();
@@ -44,6 +46,7 @@ export const buildPostgresTestApp = async (
     now: () => clock.now(),
     events: { retried: (info) => void retries.push(info) },
     ...(options.lockedVlobUpdates ? {} : { notifications: events }),
+    blockPayloads: !options.blocksFromStore,
   });
   await persistence.processes.start();
   await events.start();

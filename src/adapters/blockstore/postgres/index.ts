@@ -24,7 +24,7 @@ export class PostgresBlockStore implements BlockStore {
           FROM unnest(${sql.array(keys.map((k) => k.organizationId), "text")}, ${sql.array(keys.map((k) => k.blockId), "uuid")})
             WITH ORDINALITY AS q (organization_id, block_id, i)
           CROSS JOIN LATERAL (
-            SELECT data FROM block_data WHERE organization_id = q.organization_id AND block_id = q.block_id
+            SELECT data FROM block_data WHERE organization_id = q.organization_id AND block_id = q.block_id OFFSET 0
           ) d`);
         const found: (Buffer | null)[] = keys.map(() => null);
         for (const row of rows) found[row.i - 1] = row.data;

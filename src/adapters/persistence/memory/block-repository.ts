@@ -1,7 +1,7 @@
-import type { BlockRepository, Tx } from "../../../application/ports/index.js";
+import type { BlockForRead, BlockRepository, Tx } from "../../../application/ports/index.js";
 import type { BlockMeta } from "../../../domain/block/index.js";
 import type { BlockID, OrganizationID, RealmID, UserID } from "../../../domain/ids.js";
-import { accessOf, type RealmAccess } from "../../../domain/realm/index.js";
+import { accessOf } from "../../../domain/realm/index.js";
 import type { DateTime } from "../../../domain/time.js";
 import type { MemoryStore } from "./store.js";
 import type { MemoryTx } from "./unit-of-work.js";
@@ -22,7 +22,7 @@ export class MemoryBlockRepository implements BlockRepository {
     return this.blocks.get(organizationId)?.has(blockId) ?? false;
   }
 
-  async getForRead(organizationId: OrganizationID, blockId: BlockID, readerId: UserID): Promise<{ readonly meta: BlockMeta; readonly realm: RealmAccess } | null> {
+  async getForRead(organizationId: OrganizationID, blockId: BlockID, readerId: UserID): Promise<BlockForRead | null> {
     const meta = this.blocks.get(organizationId)?.get(blockId);
     const realm = meta && this.store.realms.get(organizationId)?.get(meta.realmId);
     return meta && realm ? { meta, realm: accessOf(realm, readerId) } : null;

@@ -69,6 +69,11 @@ export interface PostgresPersistenceOptions {
    * takes one autocommit statement (`PgVlobRepository.updateIfUnchanged`), without them a locked transaction.
    */
   readonly notifications?: StatementNotifications;
+  /**
+   * The block store is `PostgresBlockStore` on the same pool (`--blockstore=POSTGRESQL`): `block_read` then reads
+   * each payload with its metadata, in one query (`PgBlockRepository` with `payloads`).
+   */
+  readonly blockPayloads?: boolean;
 }
 
 /**
@@ -85,7 +90,7 @@ export const createPostgresPersistence = (pool: DatabasePool, options: PostgresP
     messages: new PgMessageRepository(uow),
     realms: new PgRealmRepository(uow),
     vlobs: new PgVlobRepository(uow, options.notifications),
-    blocks: new PgBlockRepository(uow),
+    blocks: new PgBlockRepository(uow, { payloads: options.blockPayloads ?? false }),
     processes: new PgProcessRegistry(uow, options.processId, {
       heartbeatSeconds: options.heartbeatSeconds,
       expireSeconds: options.expireSeconds,

@@ -8,6 +8,12 @@ import { DateTime } from "../../../domain/time.js";
  * Shared pieces of the PostgreSQL repositories: the organization lookup, conversions between columns and domain
  * values, and the zod schemas of recurring columns. Values read back were validated when written (the server
  * checks every identifier and certificate before storing it), so identifiers are re-branded without re-parsing.
+ *
+ * Batched lookups (`unnest(…) AS q` joined with the tables) find each row by its whole key in a
+ * `LATERAL (SELECT … WHERE key = q.… OFFSET 0)`: the `OFFSET 0` keeps the subquery from being merged into the join,
+ * so that both columns of a two-column key are index conditions. Merged, PostgreSQL may plan the join on the first
+ * column only and filter the rest — on a table not analyzed yet (its first thousands of blocks or vlobs) it does,
+ * and each lookup then reads every block of the organization, or every member of the realm.
  */
 
 export { sql };

@@ -133,9 +133,11 @@ export class PgVlobRepository implements VlobRepository {
         ${sql.array(keys.map((k) => k.userId), "text")}
       ) WITH ORDINALITY AS q (organization_id, vlob_id, user_id, i)
       JOIN organization o ON o.organization_id = q.organization_id
-      JOIN vlob v ON v.organization = o._id AND v.vlob_id = q.vlob_id
+      CROSS JOIN LATERAL (
+        SELECT realm, head_version, head_timestamp FROM vlob WHERE organization = o._id AND vlob_id = q.vlob_id OFFSET 0
+      ) v
       JOIN realm r ON r._id = v.realm
-      LEFT JOIN realm_member m ON m.realm = r._id AND m.user_id = q.user_id`);
+      LEFT JOIN LATERAL (SELECT role, granted_on FROM realm_member WHERE realm = r._id AND user_id = q.user_id OFFSET 0) m ON true`);
     const results: (VlobUpdateFacts | null)[] = keys.map(() => null);
     for (const row of rows) results[row.i - 1] = { realm: accessFrom(row), head: { version: row.version, timestamp: dt(row.timestamp) } };
     return results;
@@ -290,9 +292,9 @@ export class PgVlobRepository implements VlobRepository {
         ${sql.array(keys.map((k) => k.timestamp), "int8")}
       ) WITH ORDINALITY AS q (organization_id, vlob_id, reader, version, timestamp, i)
       JOIN organization o ON o.organization_id = q.organization_id
-      JOIN vlob v ON v.organization = o._id AND v.vlob_id = q.vlob_id
+      CROSS JOIN LATERAL (SELECT _id, realm FROM vlob WHERE organization = o._id AND vlob_id = q.vlob_id OFFSET 0) v
       JOIN realm r ON r._id = v.realm
-      LEFT JOIN realm_member m ON m.realm = r._id AND m.user_id = q.reader
+      LEFT JOIN LATERAL (SELECT role, granted_on FROM realm_member WHERE realm = r._id AND user_id = q.reader OFFSET 0) m ON true
       LEFT JOIN LATERAL (
         (SELECT version, blob, author, author_user_id, timestamp FROM vlob_atom
           WHERE vlob = v._id AND q.version IS NOT NULL AND version = q.version)
@@ -301,7 +303,7 @@ export class PgVlobRepository implements VlobRepository {
           WHERE vlob = v._id AND q.version IS NULL AND (q.timestamp IS NULL OR timestamp <= q.timestamp)
           ORDER BY version DESC LIMIT 1)
       ) sel ON true
-      LEFT JOIN realm_member am ON am.realm = r._id AND am.user_id = sel.author_user_id`);
+      LEFT JOIN LATERAL (SELECT granted_on FROM realm_member WHERE realm = r._id AND user_id = sel.author_user_id OFFSET 0) am ON true`);
     const results: (VlobRead | null)[] = keys.map(() => null);
     for (const row of rows) {
       const selected =
