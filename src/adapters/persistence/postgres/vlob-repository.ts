@@ -69,7 +69,19 @@ interface FactsKey {
 }
 
 const FACTS_ROW = z.object({ i: zInt, ...zAccessColumns, version: zInt, timestamp: zInt });
-const NOTIFIED_ROW = z.object({ checkpoint: zInt, notified: z.boolean() });
+const WRITTEN_ROW = z.object({ i: zInt, notified: z.boolean() });
+
+/** A `vlob_update` whose check passed, waiting for its batch's statement (see {@link PgVlobRepository.writeRound}). */
+interface PendingWrite {
+  readonly organizationId: OrganizationID;
+  readonly vlobId: VlobID;
+  readonly userId: UserID;
+  /** What the check saw: the statement writes only if the locked rows still hold it. */
+  readonly facts: VlobUpdateFacts;
+  readonly grant: { readonly role: string; readonly grantedOn: DateTime };
+  readonly write: VlobUpdateWrite;
+  readonly notification: { readonly channel: string; readonly before: string; readonly after: string };
+}
 
 /** Reads of {@link PgVlobRepository.updateIfUnchanged} before it answers `contended`. */
 const OPTIMISTIC_ATTEMPTS = 3;
@@ -96,7 +108,9 @@ export interface StatementNotifications {
  * write is one statement: the version row, the vlob's head, `checkpoint = checkpoint + 1 … RETURNING` on the locked
  * realm row (so checkpoints commit in order), and the change-log row. With the event bus's notifications,
  * `vlob_update` is a single autocommit statement instead ({@link updateIfUnchanged}): the realm is then held only while
- * that statement runs and commits, not across the round trips of a transaction. Reads (`read`, `listVersions`, `pollChanges`)
+ * that statement runs and commits, not across the round trips of a transaction, and the concurrent updates of a realm
+ * share one statement (one commit, and one `NOTIFY`-ing commit, which PostgreSQL serialises database-wide, for all of
+ * them; see {@link writeRound}). Reads (`read`, `listVersions`, `pollChanges`)
  * are one statement each, so one snapshot; `read`, the hottest, answers the concurrent reads of every session with one
  * statement per batch.
  */
@@ -143,6 +157,99 @@ export class PgVlobRepository implements VlobRepository {
     return results;
   });
 
+  /**
+   * The writes of every session's `vlob_update` whose check passed, a batch per turn of the event loop: one
+   * statement (so one transaction, one commit) per realm for all of them (see {@link writeRound}).
+   */
+  private readonly writes = new Batcher<PendingWrite, boolean>(async (pending) => {
+    const written: boolean[] = pending.map(() => false);
+    const byRealm = new Map<string, number[]>();
+    pending.forEach((p, i) => {
+      const realm = `${p.organizationId}\u0000${p.facts.realm.realmId}`;
+      byRealm.set(realm, [...(byRealm.get(realm) ?? []), i]);
+    });
+    await Promise.all(
+      [...byRealm.values()].map(async (indices) => {
+        // A vlob at most once per statement: the second write of a vlob waits for the next round (its check saw the
+        // head the first one replaces, so it will not be written, and the caller reads again).
+        let rest = indices;
+        while (rest.length > 0) {
+          const seen = new Set<VlobID>();
+          const round = rest.filter((i) => !seen.has(pending[i]!.vlobId) && seen.add(pending[i]!.vlobId));
+          rest = rest.filter((i) => !round.includes(i));
+          const done = await this.writeRound(round.map((i) => pending[i]!));
+          round.forEach((i, k) => (written[i] = done[k]!));
+        }
+      }),
+    );
+    return written;
+  });
+
+  /**
+   * One statement, so one transaction committed with it, writing those of `writes` (one realm, distinct vlobs) whose
+   * check still holds: it locks the realm, then the vlobs in id order and the writers' grants (the documented order),
+   * keeps each write only if the rows it locked still hold what its check saw (a statement that waited for a lock
+   * re-checks the rows' new versions), gives the kept ones consecutive checkpoints of the realm, and announces each
+   * with `pg_notify`, in checkpoint order.
+   * @returns for each write, whether it was written.
+   */
+  private async writeRound(writes: readonly PendingWrite[]): Promise<boolean[]> {
+    const first = writes[0]!;
+    const column = <T>(f: (w: PendingWrite) => T) => writes.map(f);
+    const rows = await this.uow.connectionOf(null).any(sql.type(WRITTEN_ROW)`
+      WITH q AS (
+        SELECT * FROM unnest(
+          ${sql.array(column((w) => w.vlobId), "uuid")}, ${sql.array(column((w) => w.userId), "text")},
+          ${sql.array(column((w) => w.facts.head.version), "int8")}, ${sql.array(column((w) => w.facts.head.timestamp.epochMicroseconds), "int8")},
+          ${sql.array(column((w) => w.facts.realm.encryptionRevision), "int8")},
+          ${sql.array(column((w) => w.facts.realm.maintenance?.type ?? null), "text")},
+          ${sql.array(column((w) => w.facts.realm.maintenance?.startedBy ?? null), "text")},
+          ${sql.array(column((w) => w.facts.realm.maintenance?.startedOn.epochMicroseconds ?? null), "int8")},
+          ${sql.array(column((w) => w.grant.role), "text")}, ${sql.array(column((w) => w.grant.grantedOn.epochMicroseconds), "int8")},
+          ${sql.array(column((w) => w.write.version), "int8")}, ${sql.array(column((w) => w.write.atom.blob), "bytea")},
+          ${sql.array(column((w) => w.write.atom.author), "text")}, ${sql.array(column((w) => DeviceID.userId(w.write.atom.author)), "text")},
+          ${sql.array(column((w) => w.write.atom.timestamp.epochMicroseconds), "int8")},
+          ${sql.array(column((w) => w.notification.channel), "text")}, ${sql.array(column((w) => w.notification.before), "text")},
+          ${sql.array(column((w) => w.notification.after), "text")}
+        ) WITH ORDINALITY AS q (vlob_id, user_id, head_version, head_timestamp, encryption_revision, maintenance_type,
+          maintenance_started_by, maintenance_started_on, role, granted_on, version, blob, author, author_user_id, timestamp,
+          channel, before, after, i)
+      ), l AS (
+        SELECT q.i, r._id AS realm, v._id AS vlob
+        FROM q
+        JOIN realm r ON r._id = ${realmKeyOf(first.organizationId, first.facts.realm.realmId)}
+        JOIN vlob v ON v.realm = r._id AND v.vlob_id = q.vlob_id
+        JOIN realm_member m ON m.realm = r._id AND m.user_id = q.user_id
+        WHERE v.head_version = q.head_version AND v.head_timestamp = q.head_timestamp
+          AND r.encryption_revision = q.encryption_revision
+          AND r.maintenance_type IS NOT DISTINCT FROM q.maintenance_type
+          AND r.maintenance_started_by IS NOT DISTINCT FROM q.maintenance_started_by
+          AND r.maintenance_started_on IS NOT DISTINCT FROM q.maintenance_started_on
+          AND m.role = q.role AND m.granted_on = q.granted_on
+        ORDER BY v._id
+        FOR NO KEY UPDATE OF r, v FOR SHARE OF m
+      ), atom AS (
+        INSERT INTO vlob_atom (vlob, realm, version, blob, size, author, author_user_id, timestamp)
+        SELECT l.vlob, l.realm, q.version, q.blob, length(q.blob), q.author, q.author_user_id, q.timestamp FROM l JOIN q ON q.i = l.i
+      ), head AS (
+        UPDATE vlob SET head_version = q.version, head_timestamp = q.timestamp FROM l JOIN q ON q.i = l.i WHERE vlob._id = l.vlob
+      ), cp AS (
+        UPDATE realm SET checkpoint = checkpoint + (SELECT count(*) FROM l) WHERE realm._id = (SELECT realm FROM l LIMIT 1)
+        RETURNING realm.checkpoint
+      ), numbered AS (
+        SELECT l.i, l.realm, l.vlob, (SELECT checkpoint FROM cp) - (SELECT count(*) FROM l) + row_number() OVER (ORDER BY l.i) AS checkpoint
+        FROM l
+      ), log AS (
+        INSERT INTO realm_vlob_update (realm, index, vlob, version) SELECT n.realm, n.checkpoint, n.vlob, q.version FROM numbered n JOIN q ON q.i = n.i
+      )
+      SELECT n.i, pg_notify(q.channel, q.before || n.checkpoint::text || q.after) IS NULL AS notified
+      FROM numbered n JOIN q ON q.i = n.i
+      ORDER BY n.checkpoint`);
+    const written = writes.map(() => false);
+    for (const row of rows) written[row.i - 1] = true;
+    return written;
+  }
+
   private async optimisticUpdate<R>(
     notifications: StatementNotifications,
     organizationId: OrganizationID,
@@ -156,50 +263,20 @@ export class PgVlobRepository implements VlobRepository {
       if (facts === null) return { kind: "not_found" };
       const refusal = check(facts);
       if (refusal !== null) return { kind: "refused", outcome: refusal };
-      const grant = facts.realm.lastGrant;
+      const lastGrant = facts.realm.lastGrant;
       // A write needs a role; without a grant row to lock, let the locked path decide.
-      if (grant === null || grant.role === null) return { kind: "contended" };
+      if (lastGrant === null || lastGrant.role === null) return { kind: "contended" };
+      const grant = { role: lastGrant.role, grantedOn: lastGrant.grantedOn };
       const notification = notifications.notificationAroundCheckpoint(write.event(facts.realm.realmId, 0));
       if (notification === null) return { kind: "contended" };
-      const maintenance = facts.realm.maintenance;
-      let written: { checkpoint: number } | null;
+      let written: boolean;
       try {
-        // One statement, so one transaction committed with it: it locks the rows the check read (realm, vlob, grant,
-        // in the documented order), and writes only if they still hold what it saw; a statement that waited for a
-        // lock re-checks the locked rows' new versions.
-        written = await this.uow.connectionOf(null).maybeOne(sql.type(NOTIFIED_ROW)`
-          WITH l AS (
-            SELECT r._id AS realm, v._id AS vlob
-            FROM realm r
-            JOIN vlob v ON v.realm = r._id
-            JOIN realm_member m ON m.realm = r._id AND m.user_id = ${userId}
-            WHERE v.organization = ${orgKey(organizationId)} AND v.vlob_id = ${vlobId}
-              AND v.head_version = ${facts.head.version} AND v.head_timestamp = ${facts.head.timestamp.epochMicroseconds}
-              AND r.encryption_revision = ${facts.realm.encryptionRevision}
-              AND r.maintenance_type IS NOT DISTINCT FROM ${maintenance?.type ?? null}::text
-              AND r.maintenance_started_by IS NOT DISTINCT FROM ${maintenance?.startedBy ?? null}::text
-              AND r.maintenance_started_on IS NOT DISTINCT FROM ${maintenance?.startedOn.epochMicroseconds ?? null}::bigint
-              AND m.role = ${grant.role} AND m.granted_on = ${grant.grantedOn.epochMicroseconds}
-            FOR NO KEY UPDATE OF r, v FOR SHARE OF m
-          ), atom AS (
-            INSERT INTO vlob_atom (vlob, realm, version, blob, size, author, author_user_id, timestamp)
-            SELECT l.vlob, l.realm, ${write.version}, ${bytes(write.atom.blob)}, ${write.atom.blob.length}, ${write.atom.author},
-              ${DeviceID.userId(write.atom.author)}, ${write.atom.timestamp.epochMicroseconds}
-            FROM l
-          ), head AS (
-            UPDATE vlob SET head_version = ${write.version}, head_timestamp = ${write.atom.timestamp.epochMicroseconds} FROM l WHERE vlob._id = l.vlob
-          ), cp AS (
-            UPDATE realm SET checkpoint = checkpoint + 1 FROM l WHERE realm._id = l.realm RETURNING realm.checkpoint, l.vlob, l.realm
-          ), log AS (
-            INSERT INTO realm_vlob_update (realm, index, vlob, version) SELECT realm, checkpoint, vlob, ${write.version} FROM cp
-          )
-          SELECT checkpoint, pg_notify(${notification.channel}, ${notification.before} || checkpoint::text || ${notification.after}) IS NULL AS notified
-          FROM cp`);
+        written = await this.writes.load({ organizationId, vlobId, userId, facts, grant, write, notification });
       } catch (err) {
         if (!isRetryable(err)) throw err;
         continue;
       }
-      if (written !== null) return { kind: "written" };
+      if (written) return { kind: "written" };
     }
     return { kind: "contended" };
   }
