@@ -71,6 +71,9 @@ interface FactsKey {
 const FACTS_ROW = z.object({ i: zInt, ...zAccessColumns, version: zInt, timestamp: zInt });
 const WRITTEN_ROW = z.object({ i: zInt, notified: z.boolean() });
 
+/** What became of a {@link PendingWrite}: written or not (its facts changed), or the failure of its statement. */
+type WriteOutcome = { readonly written: boolean } | { readonly error: unknown };
+
 /** A `vlob_update` whose check passed, waiting for its batch's statement (see {@link PgVlobRepository.writeRound}). */
 interface PendingWrite {
   readonly organizationId: OrganizationID;
@@ -161,13 +164,15 @@ export class PgVlobRepository implements VlobRepository {
    * The writes of every session's `vlob_update` whose check passed, a batch per turn of the event loop: one
    * statement (so one transaction, one commit) per realm for all of them (see {@link writeRound}).
    */
-  private readonly writes = new Batcher<PendingWrite, boolean>(async (pending) => {
-    const written: boolean[] = pending.map(() => false);
+  private readonly writes = new Batcher<PendingWrite, WriteOutcome>(async (pending) => {
+    const outcomes: WriteOutcome[] = pending.map(() => ({ written: false }));
     const byRealm = new Map<string, number[]>();
     pending.forEach((p, i) => {
       const realm = `${p.organizationId}\u0000${p.facts.realm.realmId}`;
       byRealm.set(realm, [...(byRealm.get(realm) ?? []), i]);
     });
+    // Never rejects as a whole: each statement commits on its own, so a failure is the outcome of its writes only
+    // (the writes of the other statements, committed or not, keep theirs).
     await Promise.all(
       [...byRealm.values()].map(async (indices) => {
         // A vlob at most once per statement: the second write of a vlob waits for the next round (its check saw the
@@ -177,12 +182,16 @@ export class PgVlobRepository implements VlobRepository {
           const seen = new Set<VlobID>();
           const round = rest.filter((i) => !seen.has(pending[i]!.vlobId) && seen.add(pending[i]!.vlobId));
           rest = rest.filter((i) => !round.includes(i));
-          const done = await this.writeRound(round.map((i) => pending[i]!));
-          round.forEach((i, k) => (written[i] = done[k]!));
+          try {
+            const done = await this.writeRound(round.map((i) => pending[i]!));
+            round.forEach((i, k) => (outcomes[i] = { written: done[k]! }));
+          } catch (error) {
+            for (const i of round) outcomes[i] = { error };
+          }
         }
       }),
     );
-    return written;
+    return outcomes;
   });
 
   /**
@@ -218,7 +227,7 @@ export class PgVlobRepository implements VlobRepository {
         SELECT q.i, r._id AS realm, v._id AS vlob
         FROM q
         JOIN realm r ON r._id = ${realmKeyOf(first.organizationId, first.facts.realm.realmId)}
-        JOIN vlob v ON v.realm = r._id AND v.vlob_id = q.vlob_id
+        JOIN vlob v ON v.organization = r.organization AND v.vlob_id = q.vlob_id AND v.realm = r._id
         JOIN realm_member m ON m.realm = r._id AND m.user_id = q.user_id
         WHERE v.head_version = q.head_version AND v.head_timestamp = q.head_timestamp
           AND r.encryption_revision = q.encryption_revision
@@ -269,14 +278,12 @@ export class PgVlobRepository implements VlobRepository {
       const grant = { role: lastGrant.role, grantedOn: lastGrant.grantedOn };
       const notification = notifications.notificationAroundCheckpoint(write.event(facts.realm.realmId, 0));
       if (notification === null) return { kind: "contended" };
-      let written: boolean;
-      try {
-        written = await this.writes.load({ organizationId, vlobId, userId, facts, grant, write, notification });
-      } catch (err) {
-        if (!isRetryable(err)) throw err;
+      const outcome = await this.writes.load({ organizationId, vlobId, userId, facts, grant, write, notification });
+      if ("error" in outcome) {
+        if (!isRetryable(outcome.error)) throw outcome.error;
         continue;
       }
-      if (written) return { kind: "written" };
+      if (outcome.written) return { kind: "written" };
     }
     return { kind: "contended" };
   }
