@@ -7,6 +7,7 @@ import { DEFAULT_ORGANIZATION_SETTINGS } from "../domain/organization/index.js";
 import { MockedEmailSender, SmtpEmailSender, type SmtpSecurity } from "../adapters/email/index.js";
 import { MemoryBlockStore } from "../adapters/blockstore/memory/index.js";
 import { PostgresBlockStore } from "../adapters/blockstore/postgres/index.js";
+import { Raid0BlockStore, Raid1BlockStore, Raid5BlockStore, type RaidOptions } from "../adapters/blockstore/raid/index.js";
 import { PostgresEventBus } from "../adapters/events/postgres/index.js";
 import {
   asPermissionError,
@@ -104,6 +105,61 @@ const closeStep = async (logger: Logger, what: string, timeoutMs: number, work: 
   else if (outcome !== "done") logger.error({ err: outcome.err }, `${what} failed`);
 };
 
+/**
+ * Why this build cannot serve the `--blockstore` settings, or null when it can: S3 and Swift are not available yet, a
+ * RAID node cannot be POSTGRESQL (every node would be the one table of the database), POSTGRESQL needs a PostgreSQL
+ * `--db`.
+ */
+export const blockStoreProblem = (blockstore: BlockStoreSettings, db: BackendSettings["db"]): string | null => {
+  switch (blockstore.type) {
+    case "MOCKED":
+      return null;
+    case "POSTGRESQL":
+      return db.type === "POSTGRESQL" ? null : "--blockstore=POSTGRESQL stores blocks in the --db database: it needs --db=postgresql://…";
+    case "S3":
+    case "SWIFT":
+      return `--blockstore: ${describeBlockStore(blockstore)} is not yet supported by this server build; use MOCKED, POSTGRESQL or a RAID of MOCKED nodes`;
+    default: {
+      for (const [index, node] of blockstore.nodes.entries()) {
+        if (node.type === "POSTGRESQL")
+          return `--blockstore: ${blockstore.type} node ${index} is POSTGRESQL; every node would be the same table of the --db database (use POSTGRESQL alone)`;
+        const problem = blockStoreProblem(node, db);
+        if (problem !== null) return problem;
+      }
+      return null;
+    }
+  }
+};
+
+/**
+ * The block store of the settings (checked by {@link blockStoreProblem}): memory, the `--db` database's table, or a
+ * RAID of memory nodes whose node failures are logged as warnings naming the node.
+ */
+const buildBlockStore = (blockstore: BlockStoreSettings, pool: ConstructorParameters<typeof PostgresBlockStore>[0] | null, logger: Logger): BlockStore => {
+  switch (blockstore.type) {
+    case "MOCKED":
+      return new MemoryBlockStore();
+    case "POSTGRESQL":
+      if (!pool) throw new UnsupportedSettingError("--blockstore=POSTGRESQL needs --db=postgresql://…");
+      return new PostgresBlockStore(pool);
+    case "S3":
+    case "SWIFT":
+      throw new UnsupportedSettingError(`--blockstore: ${blockstore.type} is not yet supported by this server build`);
+    default: {
+      const nodes = blockstore.nodes.map((node) => buildBlockStore(node, pool, logger));
+      const options: RaidOptions = {
+        onNodeError: (node, operation, err) => logger.warn({ raid: blockstore.type, node, operation, err: err.message }, "RAID block store node failed"),
+      };
+      if (blockstore.type === "RAID0") return new Raid0BlockStore(nodes);
+      return blockstore.type === "RAID1" ? new Raid1BlockStore(nodes, options) : new Raid5BlockStore(nodes, options);
+    }
+  }
+};
+
+/** Whether some payloads of `blockstore` live in the server's memory (MOCKED, or a RAID with MOCKED nodes). */
+const keepsBlocksInMemory = (blockstore: BlockStoreSettings): boolean =>
+  blockstore.type === "MOCKED" || ("nodes" in blockstore && blockstore.nodes.some(keepsBlocksInMemory));
+
 /** The storage adapters the settings name, with how to release them. */
 interface Storage {
   readonly persistence: Pick<ApplicationDeps, "uow" | "organizations" | "users" | "invitations" | "messages" | "realms" | "vlobs" | "blocks">;
@@ -113,12 +169,12 @@ interface Storage {
   close(): Promise<void>;
 }
 
-const memoryStorage = (clock: SystemClock, logger: Logger): Storage => {
+const memoryStorage = (blockstore: BlockStoreSettings, clock: SystemClock, logger: Logger): Storage => {
   logger.warn("--db=MOCKED: every organization, user and vlob is kept in memory and lost when the server stops");
   return {
     persistence: createMemoryPersistence(() => clock.now()),
     events: new MemoryEventBus((err, event) => logger.error({ err, event: event.type }, "Event subscriber failed")),
-    blockStore: new MemoryBlockStore(),
+    blockStore: buildBlockStore(blockstore, null, logger),
     close: async () => {},
   };
 };
@@ -184,10 +240,12 @@ const postgresStorage = async (
     throw asPermissionError(err, session) ?? err;
   }
   logger.info({ process_id: processId }, "Connected to PostgreSQL");
+  if (keepsBlocksInMemory(blockstore))
+    logger.warn(`--blockstore=${describeBlockStore(blockstore)}: block payloads are kept in this process's memory, lost when it stops and not seen by other server processes`);
   return {
     persistence,
     events,
-    blockStore: blockstore.type === "POSTGRESQL" ? new PostgresBlockStore(pool) : new MemoryBlockStore(),
+    blockStore: buildBlockStore(blockstore, pool, logger),
     close: async () => {
       await closeStep(logger, "Event bus close", closeStepTimeoutMs, () => events.close());
       await closeStep(logger, "Process deregistration", closeStepTimeoutMs, () => persistence.processes.stop());
@@ -199,21 +257,17 @@ const postgresStorage = async (
 /**
  * The composition root: builds the adapters the settings name (memory or PostgreSQL persistence and events, memory
  * or PostgreSQL block store), hands them to the application, and starts the uWebSockets.js transport.
- * @throws UnsupportedSettingError for an S3, Swift or RAID blockstore (not available yet), a POSTGRESQL blockstore
- *   without a PostgreSQL database, or a database whose schema does not match this build's migrations.
+ * @throws UnsupportedSettingError for a blockstore this build cannot serve ({@link blockStoreProblem}), or a database
+ *   whose schema does not match this build's migrations.
  * @throws DatabaseUnreachableError when the PostgreSQL database cannot be reached at start-up.
  * @throws DatabasePermissionError when the role of the PostgreSQL database lacks privileges on its tables.
  */
 export const startBackend = async (settings: BackendSettings, deps: { logger: Logger; postgres?: PostgresTimeouts }): Promise<RunningBackend> => {
-  if (settings.blockstore.type !== "MOCKED" && settings.blockstore.type !== "POSTGRESQL")
-    throw new UnsupportedSettingError(
-      `--blockstore: ${describeBlockStore(settings.blockstore)} is not yet supported by this server build; use --blockstore=MOCKED or POSTGRESQL`,
-    );
-  if (settings.blockstore.type === "POSTGRESQL" && settings.db.type !== "POSTGRESQL")
-    throw new UnsupportedSettingError("--blockstore=POSTGRESQL stores blocks in the --db database: it needs --db=postgresql://…");
+  const blockStoreRefusal = blockStoreProblem(settings.blockstore, settings.db);
+  if (blockStoreRefusal !== null) throw new UnsupportedSettingError(blockStoreRefusal);
 
   const clock = new SystemClock();
-  const storage = settings.db.type === "POSTGRESQL" ? await postgresStorage(settings.db, settings.blockstore, clock, deps.logger, deps.postgres ?? {}) : memoryStorage(clock, deps.logger);
+  const storage = settings.db.type === "POSTGRESQL" ? await postgresStorage(settings.db, settings.blockstore, clock, deps.logger, deps.postgres ?? {}) : memoryStorage(settings.blockstore, clock, deps.logger);
   const email = await buildEmailSender(settings.email, deps.logger).catch(async (err: unknown) => {
     await storage.close();
     throw err;

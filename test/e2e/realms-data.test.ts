@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pack } from "../../src/domain/serialization/msgpack.js";
 import { admin, connectAuthenticated, expectSession, type AuthenticatedConnectOptions, type ParsecSession, type WireMap } from "../support/client.js";
 import { fixtures } from "../support/fixtures.js";
+import type { BackendSettings } from "../../src/bootstrap/settings.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { aliceOptions, createBootstrappedOrganization, within } from "./helpers.js";
 import {
@@ -24,7 +25,13 @@ import {
  * alice creates a realm and writes data, shares it with bob (who listens for events), re-encrypts it, and two of her
  * sessions race on the same vlob. The steps run in order and share state.
  */
-describe.skipIf(!fixtures)("realms and data over the real transport", () => {
+/** The block stores the suite runs on: the storage's own (memory or PostgreSQL), and a RAID5 of three memory nodes. */
+const BLOCK_STORES: readonly { readonly label: string; readonly blockstore?: BackendSettings["blockstore"] }[] = [
+  { label: "the storage's block store" },
+  { label: "a RAID5 of three MOCKED nodes", blockstore: { type: "RAID5", nodes: [{ type: "MOCKED" }, { type: "MOCKED" }, { type: "MOCKED" }] } },
+];
+
+describe.skipIf(!fixtures).each(BLOCK_STORES)("realms and data over the real transport, on $label", ({ blockstore }) => {
   const f = fixtures!;
   const aliceSigner = { deviceId: f.alice.deviceId, signingKey: f.alice.signingKey };
   const BLOCK_SIZE = 512 * 1024;
@@ -72,7 +79,7 @@ describe.skipIf(!fixtures)("realms and data over the real transport", () => {
     rpc(session, "vlob_read", { vlob_id: wire(vlobId), version: null, timestamp: null, ...fields });
 
   beforeAll(async () => {
-    server = await startTestServer();
+    server = await startTestServer(blockstore ? { blockstore } : {});
   });
 
   afterAll(async () => {
