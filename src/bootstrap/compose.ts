@@ -7,7 +7,8 @@ import { DEFAULT_ORGANIZATION_SETTINGS } from "../domain/organization/index.js";
 import { MockedEmailSender, SmtpEmailSender, type SmtpSecurity } from "../adapters/email/index.js";
 import { MemoryBlockStore } from "../adapters/blockstore/memory/index.js";
 import { PostgresBlockStore } from "../adapters/blockstore/postgres/index.js";
-import { Raid0BlockStore, Raid1BlockStore, Raid5BlockStore, type RaidOptions } from "../adapters/blockstore/raid/index.js";
+import { Raid0BlockStore, Raid1BlockStore, Raid5BlockStore, TimeoutBlockStore, type RaidOptions } from "../adapters/blockstore/raid/index.js";
+import { S3BlockStore } from "../adapters/blockstore/s3/index.js";
 import { PostgresEventBus } from "../adapters/events/postgres/index.js";
 import {
   asPermissionError,
@@ -117,8 +118,9 @@ export const blockStoreProblem = (blockstore: BlockStoreSettings, db: BackendSet
     case "POSTGRESQL":
       return db.type === "POSTGRESQL" ? null : "--blockstore=POSTGRESQL stores blocks in the --db database: it needs --db=postgresql://…";
     case "S3":
+      return null;
     case "SWIFT":
-      return `--blockstore: ${describeBlockStore(blockstore)} is not yet supported by this server build; use MOCKED, POSTGRESQL or a RAID of MOCKED nodes`;
+      return `--blockstore: ${describeBlockStore(blockstore)} is not yet supported by this server build; use MOCKED, POSTGRESQL, S3 or a RAID of those`;
     default: {
       for (const [index, node] of blockstore.nodes.entries()) {
         if (node.type === "POSTGRESQL")
@@ -131,22 +133,64 @@ export const blockStoreProblem = (blockstore: BlockStoreSettings, db: BackendSet
   }
 };
 
+/** The S3 block stores {@link buildBlockStore} made, to check at start-up and to close at shutdown. */
+type ObjectStores = S3BlockStore[];
+
+/** Bound of one block store call on an object storage node, in milliseconds (each request is bounded too). */
+const OBJECT_STORE_CALL_TIMEOUT_MS = 15_000;
+
 /**
- * The block store of the settings (checked by {@link blockStoreProblem}): memory, the `--db` database's table, or a
- * RAID of memory nodes whose node failures are logged as warnings naming the node.
+ * A node of the object storage could not be used at start-up (no such bucket, access denied, unreachable):
+ * `parsec backend run` exits 1 with the message, which names the node, never its credentials.
  */
-const buildBlockStore = (blockstore: BlockStoreSettings, pool: ConstructorParameters<typeof PostgresBlockStore>[0] | null, logger: Logger): BlockStore => {
+export class BlockStoreUnavailableError extends Error {
+  override readonly name = "BlockStoreUnavailableError";
+}
+
+/** Checks every object storage node of the block store (HeadBucket). @throws BlockStoreUnavailableError */
+const checkObjectStores = async (stores: ObjectStores, what: string): Promise<void> => {
+  for (const [index, store] of stores.entries()) {
+    try {
+      await store.checkReady();
+    } catch (err) {
+      const node = stores.length > 1 ? ` (object storage node ${index})` : "";
+      throw new BlockStoreUnavailableError(`--blockstore ${what}${node}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+};
+
+/**
+ * The block store of the settings (checked by {@link blockStoreProblem}): memory, the `--db` database's table, an
+ * S3 bucket (each call bounded by {@link OBJECT_STORE_CALL_TIMEOUT_MS}), or a RAID of those whose node failures are
+ * logged as warnings naming the node. S3 stores are added to `objectStores`.
+ */
+const buildBlockStore = (
+  blockstore: BlockStoreSettings,
+  pool: ConstructorParameters<typeof PostgresBlockStore>[0] | null,
+  logger: Logger,
+  objectStores: ObjectStores,
+): BlockStore => {
   switch (blockstore.type) {
     case "MOCKED":
       return new MemoryBlockStore();
     case "POSTGRESQL":
       if (!pool) throw new UnsupportedSettingError("--blockstore=POSTGRESQL needs --db=postgresql://…");
       return new PostgresBlockStore(pool);
-    case "S3":
+    case "S3": {
+      const store = new S3BlockStore({
+        endpointUrl: blockstore.endpointUrl,
+        region: blockstore.region,
+        bucket: blockstore.bucket,
+        accessKeyId: blockstore.key,
+        secretAccessKey: blockstore.secret,
+      });
+      objectStores.push(store);
+      return new TimeoutBlockStore(store, OBJECT_STORE_CALL_TIMEOUT_MS);
+    }
     case "SWIFT":
       throw new UnsupportedSettingError(`--blockstore: ${blockstore.type} is not yet supported by this server build`);
     default: {
-      const nodes = blockstore.nodes.map((node) => buildBlockStore(node, pool, logger));
+      const nodes = blockstore.nodes.map((node) => buildBlockStore(node, pool, logger, objectStores));
       const options: RaidOptions = {
         onNodeError: (node, operation, err) => logger.warn({ raid: blockstore.type, node, operation, err: err.message }, "RAID block store node failed"),
       };
@@ -169,13 +213,15 @@ interface Storage {
   close(): Promise<void>;
 }
 
-const memoryStorage = (blockstore: BlockStoreSettings, clock: SystemClock, logger: Logger): Storage => {
+const memoryStorage = (blockstore: BlockStoreSettings, clock: SystemClock, logger: Logger, objectStores: ObjectStores): Storage => {
   logger.warn("--db=MOCKED: every organization, user and vlob is kept in memory and lost when the server stops");
   return {
     persistence: createMemoryPersistence(() => clock.now()),
     events: new MemoryEventBus((err, event) => logger.error({ err, event: event.type }, "Event subscriber failed")),
-    blockStore: buildBlockStore(blockstore, null, logger),
-    close: async () => {},
+    blockStore: buildBlockStore(blockstore, null, logger, objectStores),
+    close: async () => {
+      for (const store of objectStores) store.destroy();
+    },
   };
 };
 
@@ -192,6 +238,7 @@ const postgresStorage = async (
   clock: SystemClock,
   logger: Logger,
   timeouts: PostgresTimeouts,
+  objectStores: ObjectStores,
 ): Promise<Storage> => {
   const queryTimeoutMs = timeouts.queryTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS + 5_000;
   const closeStepTimeoutMs = timeouts.closeStepTimeoutMs ?? DEFAULT_CLOSE_STEP_TIMEOUT_MS;
@@ -245,11 +292,12 @@ const postgresStorage = async (
   return {
     persistence,
     events,
-    blockStore: buildBlockStore(blockstore, pool, logger),
+    blockStore: buildBlockStore(blockstore, pool, logger, objectStores),
     close: async () => {
       await closeStep(logger, "Event bus close", closeStepTimeoutMs, () => events.close());
       await closeStep(logger, "Process deregistration", closeStepTimeoutMs, () => persistence.processes.stop());
       await closeStep(logger, "Pool close", closeStepTimeoutMs, () => pool.end());
+      for (const store of objectStores) store.destroy();
     },
   };
 };
@@ -261,13 +309,22 @@ const postgresStorage = async (
  *   whose schema does not match this build's migrations.
  * @throws DatabaseUnreachableError when the PostgreSQL database cannot be reached at start-up.
  * @throws DatabasePermissionError when the role of the PostgreSQL database lacks privileges on its tables.
+ * @throws BlockStoreUnavailableError when an S3 node of the block store cannot be used (no bucket, access denied…).
  */
 export const startBackend = async (settings: BackendSettings, deps: { logger: Logger; postgres?: PostgresTimeouts }): Promise<RunningBackend> => {
   const blockStoreRefusal = blockStoreProblem(settings.blockstore, settings.db);
   if (blockStoreRefusal !== null) throw new UnsupportedSettingError(blockStoreRefusal);
 
   const clock = new SystemClock();
-  const storage = settings.db.type === "POSTGRESQL" ? await postgresStorage(settings.db, settings.blockstore, clock, deps.logger, deps.postgres ?? {}) : memoryStorage(settings.blockstore, clock, deps.logger);
+  const objectStores: ObjectStores = [];
+  const storage =
+    settings.db.type === "POSTGRESQL"
+      ? await postgresStorage(settings.db, settings.blockstore, clock, deps.logger, deps.postgres ?? {}, objectStores)
+      : memoryStorage(settings.blockstore, clock, deps.logger, objectStores);
+  await checkObjectStores(objectStores, describeBlockStore(settings.blockstore)).catch(async (err: unknown) => {
+    await storage.close();
+    throw err;
+  });
   const email = await buildEmailSender(settings.email, deps.logger).catch(async (err: unknown) => {
     await storage.close();
     throw err;

@@ -85,7 +85,7 @@ async function runBackend(settings: BackendSettings): Promise<number> {
       process.stderr.write(`Error: ${error.message}\n`);
       return 2;
     }
-    if (error instanceof Error && (error.name === "DatabaseUnreachableError" || error.name === "DatabasePermissionError")) {
+    if (error instanceof Error && (error.name === "DatabaseUnreachableError" || error.name === "DatabasePermissionError" || error.name === "BlockStoreUnavailableError")) {
       if (settings.log.file !== null) logger.fatal(error.message);
       process.stderr.write(`Error: ${error.message}\n`);
       // A role without the privileges it needs will not get them by retrying: like a schema mismatch, exit 2.

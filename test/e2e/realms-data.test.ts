@@ -4,6 +4,7 @@ import { pack } from "../../src/domain/serialization/msgpack.js";
 import { admin, connectAuthenticated, expectSession, type AuthenticatedConnectOptions, type ParsecSession, type WireMap } from "../support/client.js";
 import { fixtures } from "../support/fixtures.js";
 import type { BackendSettings } from "../../src/bootstrap/settings.js";
+import { startLocalS3, type LocalS3 } from "../support/s3.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { aliceOptions, createBootstrappedOrganization, within } from "./helpers.js";
 import {
@@ -25,10 +26,33 @@ import {
  * alice creates a realm and writes data, shares it with bob (who listens for events), re-encrypts it, and two of her
  * sessions race on the same vlob. The steps run in order and share state.
  */
-/** The block stores the suite runs on: the storage's own (memory or PostgreSQL), and a RAID5 of three memory nodes. */
-const BLOCK_STORES: readonly { readonly label: string; readonly blockstore?: BackendSettings["blockstore"] }[] = [
+/** A local S3 server for the S3 block stores below, started once for the file. */
+let s3: LocalS3 | null = null;
+beforeAll(async () => {
+  s3 = await startLocalS3(["parsec", "raid-0", "raid-1", "raid-2"]);
+});
+afterAll(async () => {
+  await s3?.close();
+});
+
+const s3Bucket = (bucket: string): BackendSettings["blockstore"] => ({
+  type: "S3",
+  endpointUrl: s3!.endpointUrl,
+  region: "us-east-1",
+  bucket,
+  key: "S3RVER",
+  secret: "S3RVER",
+});
+
+/**
+ * The block stores the suite runs on: the storage's own (memory or PostgreSQL), a RAID5 of three memory nodes, an S3
+ * bucket, and a RAID5 of three S3 buckets.
+ */
+const BLOCK_STORES: readonly { readonly label: string; readonly blockstore?: () => BackendSettings["blockstore"] }[] = [
   { label: "the storage's block store" },
-  { label: "a RAID5 of three MOCKED nodes", blockstore: { type: "RAID5", nodes: [{ type: "MOCKED" }, { type: "MOCKED" }, { type: "MOCKED" }] } },
+  { label: "a RAID5 of three MOCKED nodes", blockstore: () => ({ type: "RAID5", nodes: [{ type: "MOCKED" }, { type: "MOCKED" }, { type: "MOCKED" }] }) },
+  { label: "an S3 bucket", blockstore: () => s3Bucket("parsec") },
+  { label: "a RAID5 of three S3 buckets", blockstore: () => ({ type: "RAID5", nodes: ["raid-0", "raid-1", "raid-2"].map(s3Bucket) }) },
 ];
 
 describe.skipIf(!fixtures).each(BLOCK_STORES)("realms and data over the real transport, on $label", ({ blockstore }) => {
@@ -79,7 +103,7 @@ describe.skipIf(!fixtures).each(BLOCK_STORES)("realms and data over the real tra
     rpc(session, "vlob_read", { vlob_id: wire(vlobId), version: null, timestamp: null, ...fields });
 
   beforeAll(async () => {
-    server = await startTestServer(blockstore ? { blockstore } : {});
+    server = await startTestServer(blockstore ? { blockstore: blockstore() } : {});
   });
 
   afterAll(async () => {

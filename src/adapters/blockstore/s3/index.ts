@@ -1,0 +1,118 @@
+import { Agent as HttpAgent } from "node:http";
+import { Agent as HttpsAgent } from "node:https";
+import { GetObjectCommand, HeadBucketCommand, PutObjectCommand, S3Client, S3ServiceException } from "@aws-sdk/client-s3";
+import { NodeHttpHandler } from "@smithy/node-http-handler";
+import { BlockStoreError, type BlockStore } from "../../../application/ports/index.js";
+import type { BlockID, OrganizationID } from "../../../domain/ids.js";
+
+/** Where and how an {@link S3BlockStore} reaches its bucket (`s3:[<endpoint_url>]:<region>:<bucket>:<key>:<secret>`). */
+export interface S3BlockStoreOptions {
+  /** An S3-compatible server's URL (path-style requests), or null for AWS's endpoint of `region`. */
+  readonly endpointUrl: string | null;
+  readonly region: string;
+  readonly bucket: string;
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  /** Milliseconds after which a request not answered fails (default 10 000); connecting is bounded by a third of it. */
+  readonly requestTimeoutMs?: number;
+  /** Sockets kept open to the server at most (default 64). */
+  readonly maxSockets?: number;
+}
+
+/** `<organization_id>/<block id as a hyphenated UUID>`: the object key Parsec gives a block. */
+export const s3ObjectKey = (organizationId: OrganizationID, blockId: BlockID): string =>
+  `${organizationId}/${blockId.slice(0, 8)}-${blockId.slice(8, 12)}-${blockId.slice(12, 16)}-${blockId.slice(16, 20)}-${blockId.slice(20)}`;
+
+/** The status (or error name) and message of an S3 failure, never the request's credentials. */
+const describeFailure = (err: unknown): string => {
+  if (err instanceof S3ServiceException) return `${err.name} (HTTP ${err.$metadata.httpStatusCode ?? "?"})${err.message && err.message !== err.name ? `: ${err.message}` : ""}`;
+  const e = err as { name?: string; code?: string; message?: string };
+  return [e.code ?? e.name, e.message].filter(Boolean).join(": ") || String(err);
+};
+
+/** No such object (a missing bucket is a failure, not a missing block). */
+const isNotFound = (err: unknown): boolean =>
+  err instanceof S3ServiceException && err.name !== "NoSuchBucket" && (err.name === "NoSuchKey" || err.$metadata.httpStatusCode === 404);
+
+/** A conditional write refused because the object exists (`If-None-Match: *`). */
+const isAlreadyThere = (err: unknown): boolean =>
+  err instanceof S3ServiceException && (err.$metadata.httpStatusCode === 412 || err.name === "PreconditionFailed");
+
+/**
+ * {@link BlockStore} on an S3 bucket (`--blockstore s3:…`) with `@aws-sdk/client-s3`: objects named as Parsec names
+ * them ({@link s3ObjectKey}), so an existing Parsec bucket is served as it is. Path-style requests and checksums only
+ * where a request requires one (what S3-compatible servers accept), kept-alive connections, a bounded number of
+ * sockets, a timeout per request and no retry (the client retries the command). A block is written with
+ * `If-None-Match: *`: where the server honours it, the first write of a block id wins. Failures are
+ * {@link BlockStoreError}s naming the bucket, never the credentials.
+ */
+export class S3BlockStore implements BlockStore {
+  private readonly client: S3Client;
+  /** The bucket, and the endpoint when not AWS's, for messages. */
+  readonly description: string;
+
+  constructor(private readonly options: S3BlockStoreOptions) {
+    const requestTimeout = options.requestTimeoutMs ?? 10_000;
+    const agent = { keepAlive: true, maxSockets: options.maxSockets ?? 64 };
+    this.client = new S3Client({
+      region: options.region,
+      ...(options.endpointUrl !== null && { endpoint: options.endpointUrl, forcePathStyle: true }),
+      credentials: { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey },
+      requestChecksumCalculation: "WHEN_REQUIRED",
+      responseChecksumValidation: "WHEN_REQUIRED",
+      maxAttempts: 1,
+      requestHandler: new NodeHttpHandler({
+        httpAgent: new HttpAgent(agent),
+        httpsAgent: new HttpsAgent(agent),
+        requestTimeout,
+        // Without it, a request past its timeout only logs a warning and goes on waiting.
+        throwOnRequestTimeout: true,
+        connectionTimeout: Math.ceil(requestTimeout / 3),
+      }),
+    });
+    this.description = `S3 bucket ${options.bucket}${options.endpointUrl !== null ? ` at ${options.endpointUrl}` : ` (${options.region})`}`;
+  }
+
+  /**
+   * For start-up: whether the bucket exists and the credentials may use it (`HeadBucket`).
+   * @throws BlockStoreError saying what is wrong (no such bucket, access denied, server unreachable).
+   */
+  async checkReady(): Promise<void> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: this.options.bucket }));
+    } catch (err) {
+      const status = err instanceof S3ServiceException ? err.$metadata.httpStatusCode : undefined;
+      const reason =
+        status === 404 ? "no such bucket" : status === 403 ? "access denied (check the key and secret)" : status === 301 ? "the bucket is in another region" : describeFailure(err);
+      throw new BlockStoreError(`${this.description}: ${reason}`, { cause: err });
+    }
+  }
+
+  async read(organizationId: OrganizationID, blockId: BlockID): Promise<Buffer | null> {
+    try {
+      const object = await this.client.send(new GetObjectCommand({ Bucket: this.options.bucket, Key: s3ObjectKey(organizationId, blockId) }));
+      if (!object.Body) throw new Error("no body in the answer");
+      const bytes = await object.Body.transformToByteArray();
+      return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    } catch (err) {
+      if (isNotFound(err)) return null;
+      throw new BlockStoreError(`${this.description}: read failed: ${describeFailure(err)}`, { cause: err });
+    }
+  }
+
+  async create(organizationId: OrganizationID, blockId: BlockID, data: Buffer): Promise<void> {
+    try {
+      await this.client.send(
+        new PutObjectCommand({ Bucket: this.options.bucket, Key: s3ObjectKey(organizationId, blockId), Body: data, ContentLength: data.length, IfNoneMatch: "*" }),
+      );
+    } catch (err) {
+      if (isAlreadyThere(err)) return;
+      throw new BlockStoreError(`${this.description}: write failed: ${describeFailure(err)}`, { cause: err });
+    }
+  }
+
+  /** Closes the kept-alive connections. */
+  destroy(): void {
+    this.client.destroy();
+  }
+}
