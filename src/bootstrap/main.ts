@@ -70,10 +70,14 @@ async function runBackend(settings: BackendSettings): Promise<number> {
       reporter = await initSentry({ dsn: settings.sentryUrl, environment: settings.sentryEnvironment, release: serverVersion() });
     }
     logger.info(startupLine(settings));
+    // Listening for the stop signals before the server starts: a SIGTERM sent as soon as the "listening" line shows
+    // (which the log transport may print while this thread is still blocked in the write) stops the server cleanly
+    // instead of killing the process; one received during start-up stops it once started.
+    const stopSignal = nextStopSignal();
     const { startBackend } = await import("./compose.js");
     const server = await startBackend(settings, { logger });
     logger.info({ host: settings.host, port: server.port, tls: settings.tls !== null }, `Parsec Backend listening on ${settings.host}:${server.port}`);
-    const signal = await nextStopSignal();
+    const signal = await stopSignal;
     process.once("SIGINT", () => process.exit(1));
     process.once("SIGTERM", () => process.exit(1));
     logger.info({ signal }, "Stopping Parsec Backend (send the signal again to force)");

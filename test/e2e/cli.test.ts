@@ -92,6 +92,21 @@ describe("the `parsec backend run` process", () => {
     expect(proc.stderr).toContain("cannot connect to PostgreSQL at 127.0.0.1:1");
   });
 
+  it("exits 0 on a SIGTERM sent the moment the listening line shows (the stop signals are handled before start-up)", async () => {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const proc = startParsec(["backend", "run", "--dev", "-P", "0"]);
+      let sent = false;
+      proc.child.stderr!.on("data", () => {
+        if (!sent && /listening/i.test(proc.stderr)) {
+          sent = true;
+          proc.child.kill("SIGTERM");
+        }
+      });
+      expect(await within(20_000, proc.exited, "exit")).toBe(0);
+      expect(sent).toBe(true);
+    }
+  });
+
   it("warns at start that --db=MOCKED keeps everything in memory", async () => {
     const port = await freePort();
     const proc = startParsec(["backend", "run", "--dev", "-P", String(port)]);
