@@ -99,3 +99,23 @@ describe("parseBlockStore", () => {
     expect(error(["s3::r:b:TOPSECRET"])).not.toContain("TOPSECRET");
   });
 });
+
+describe("unescaped URLs in an S3 or Swift config", () => {
+  it("says to write https\\:// when a URL's colons are not escaped, quoting no secret", () => {
+    const message = error(["s3:https://s3.example:9000:eu-west-1:bucket:key:s3cret"]);
+    expect(message).toContain("the colons of a URL must be escaped: write `https\\://host`, and `\\:` before a port");
+    expect(message).not.toContain("s3cret");
+    expect(error(["swift:http://swift.example/auth/v1.0:tenant:container:user:pa55"])).toContain("write `http\\://host`");
+  });
+
+  it("says to escape a port's colon when only the port is not escaped", () => {
+    const message = error(["s3:https\\://s3.example:9000:eu-west-1:bucket:key:s3cret"]);
+    expect(message).toContain("a colon inside a field (a URL's port) must be written `\\:`");
+    expect(message).not.toContain("s3cret");
+  });
+
+  it("adds no hint when the field count is wrong for another reason", () => {
+    expect(error(["s3:eu-west-1:bucket:key:secret"])).toMatch(/expected 5\), must be `s3:\[<endpoint_url>\]:<region>:<bucket>:<key>:<secret>`$/);
+    expect(ok(["s3:https\\://s3.example\\:9000:eu-west-1:bucket:key:secret"])).toMatchObject({ endpointUrl: "https://s3.example:9000" });
+  });
+});

@@ -34,6 +34,19 @@ export function splitEscapedColons(text: string): string[] {
 
 const withDefaultHttps = (url: string): string => (/^https?:\/\//i.test(url) ? url : `https://${url}`);
 
+/**
+ * For a config with the wrong number of fields: a hint when the cause looks like a URL written without escaping its
+ * colons (`https://host…` instead of `https\://host…`, `host:9000` instead of `host\:9000`). Only the scheme is quoted,
+ * never a field that could be a secret.
+ */
+function unescapedUrlHint(fields: readonly string[]): string {
+  const scheme = fields.find((field, i) => /^https?$/i.test(field) && (fields[i + 1] ?? "").startsWith("//"));
+  if (scheme !== undefined) return `; the colons of a URL must be escaped: write \`${scheme}\\://host\`, and \`\\:\` before a port`;
+  const port = fields.findIndex((field, i) => i > 0 && /^\d{1,5}(\/.*)?$/.test(field) && /^\/\/|[.]|localhost$/i.test(fields[i - 1] ?? ""));
+  if (port >= 0) return "; a colon inside a field (a URL's port) must be written `\\:`";
+  return "";
+}
+
 function firstEmpty(names: readonly string[], values: readonly string[]): string | undefined {
   return names.find((_, index) => values[index] === "");
 }
@@ -45,14 +58,16 @@ function parseNode(value: string): Parsed<NodeSettings> {
   const [kind = "", ...fields] = splitEscapedColons(value);
   switch (kind.toUpperCase()) {
     case "S3": {
-      if (fields.length !== 5) return invalid(`invalid S3 config (${fields.length} fields after \`s3\`, expected 5), must be \`${S3_FORM}\``);
+      if (fields.length !== 5)
+        return invalid(`invalid S3 config (${fields.length} fields after \`s3\`, expected 5), must be \`${S3_FORM}\`${unescapedUrlHint(fields)}`);
       const [endpoint = "", region = "", bucket = "", key = "", secret = ""] = fields;
       const empty = firstEmpty(["region", "bucket", "key", "secret"], [region, bucket, key, secret]);
       if (empty !== undefined) return invalid(`invalid S3 config, <${empty}> is empty in \`${S3_FORM}\``);
       return parsed({ type: "S3", endpointUrl: endpoint === "" ? null : withDefaultHttps(endpoint), region, bucket, key, secret });
     }
     case "SWIFT": {
-      if (fields.length !== 5) return invalid(`invalid SWIFT config (${fields.length} fields after \`swift\`, expected 5), must be \`${SWIFT_FORM}\``);
+      if (fields.length !== 5)
+        return invalid(`invalid SWIFT config (${fields.length} fields after \`swift\`, expected 5), must be \`${SWIFT_FORM}\`${unescapedUrlHint(fields)}`);
       const [authUrl = "", tenant = "", container = "", user = "", password = ""] = fields;
       const empty = firstEmpty(["auth_url", "tenant", "container", "user", "password"], fields);
       if (empty !== undefined) return invalid(`invalid SWIFT config, <${empty}> is empty in \`${SWIFT_FORM}\``);
