@@ -3,7 +3,7 @@ import SummaryReporter from "./test/support/summary-reporter.js";
 
 export default defineConfig({
   test: {
-    globalSetup: ["./test/support/postgres-global-setup.ts"],
+    globalSetup: ["./test/support/postgres-global-setup.ts", "./test/support/swift-global-setup.ts"],
     testTimeout: 20_000,
     hookTimeout: 60_000,
     pool: "forks",

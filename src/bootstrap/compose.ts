@@ -9,6 +9,7 @@ import { MemoryBlockStore } from "../adapters/blockstore/memory/index.js";
 import { PostgresBlockStore } from "../adapters/blockstore/postgres/index.js";
 import { Raid0BlockStore, Raid1BlockStore, Raid5BlockStore, TimeoutBlockStore, type RaidOptions } from "../adapters/blockstore/raid/index.js";
 import { S3BlockStore } from "../adapters/blockstore/s3/index.js";
+import { SwiftBlockStore } from "../adapters/blockstore/swift/index.js";
 import { PostgresEventBus } from "../adapters/events/postgres/index.js";
 import {
   asPermissionError,
@@ -107,8 +108,7 @@ const closeStep = async (logger: Logger, what: string, timeoutMs: number, work: 
 };
 
 /**
- * Why this build cannot serve the `--blockstore` settings, or null when it can: S3 and Swift are not available yet, a
- * RAID node cannot be POSTGRESQL (every node would be the one table of the database), POSTGRESQL needs a PostgreSQL
+ * Why this build cannot serve the `--blockstore` settings, or null when it can: a RAID node cannot be POSTGRESQL (every node would be the one table of the database), POSTGRESQL needs a PostgreSQL
  * `--db`.
  */
 export const blockStoreProblem = (blockstore: BlockStoreSettings, db: BackendSettings["db"]): string | null => {
@@ -118,9 +118,8 @@ export const blockStoreProblem = (blockstore: BlockStoreSettings, db: BackendSet
     case "POSTGRESQL":
       return db.type === "POSTGRESQL" ? null : "--blockstore=POSTGRESQL stores blocks in the --db database: it needs --db=postgresql://…";
     case "S3":
-      return null;
     case "SWIFT":
-      return `--blockstore: ${describeBlockStore(blockstore)} is not yet supported by this server build; use MOCKED, POSTGRESQL, S3 or a RAID of those`;
+      return null;
     default: {
       for (const [index, node] of blockstore.nodes.entries()) {
         if (node.type === "POSTGRESQL")
@@ -133,8 +132,8 @@ export const blockStoreProblem = (blockstore: BlockStoreSettings, db: BackendSet
   }
 };
 
-/** The S3 block stores {@link buildBlockStore} made, to check at start-up and to close at shutdown. */
-type ObjectStores = S3BlockStore[];
+/** The S3 and Swift block stores {@link buildBlockStore} made, to check at start-up and to close at shutdown. */
+type ObjectStores = (S3BlockStore | SwiftBlockStore)[];
 
 /** Bound of one block store call on an object storage node, in milliseconds (each request is bounded too). */
 const OBJECT_STORE_CALL_TIMEOUT_MS = 15_000;
@@ -147,7 +146,7 @@ export class BlockStoreUnavailableError extends Error {
   override readonly name = "BlockStoreUnavailableError";
 }
 
-/** Checks every object storage node of the block store (HeadBucket). @throws BlockStoreUnavailableError */
+/** Checks every object storage node of the block store (S3 HeadBucket, Swift authentication and HEAD container). @throws BlockStoreUnavailableError */
 const checkObjectStores = async (stores: ObjectStores, what: string): Promise<void> => {
   for (const [index, store] of stores.entries()) {
     try {
@@ -161,8 +160,8 @@ const checkObjectStores = async (stores: ObjectStores, what: string): Promise<vo
 
 /**
  * The block store of the settings (checked by {@link blockStoreProblem}): memory, the `--db` database's table, an
- * S3 bucket (each call bounded by {@link OBJECT_STORE_CALL_TIMEOUT_MS}), or a RAID of those whose node failures are
- * logged as warnings naming the node. S3 stores are added to `objectStores`.
+ * S3 bucket or a Swift container (each call bounded by {@link OBJECT_STORE_CALL_TIMEOUT_MS}), or a RAID of those
+ * whose node failures are logged as warnings naming the node. S3 and Swift stores are added to `objectStores`.
  */
 const buildBlockStore = (
   blockstore: BlockStoreSettings,
@@ -187,8 +186,17 @@ const buildBlockStore = (
       objectStores.push(store);
       return new TimeoutBlockStore(store, OBJECT_STORE_CALL_TIMEOUT_MS);
     }
-    case "SWIFT":
-      throw new UnsupportedSettingError(`--blockstore: ${blockstore.type} is not yet supported by this server build`);
+    case "SWIFT": {
+      const store = new SwiftBlockStore({
+        authUrl: blockstore.authUrl,
+        tenant: blockstore.tenant,
+        container: blockstore.container,
+        user: blockstore.user,
+        password: blockstore.password,
+      });
+      objectStores.push(store);
+      return new TimeoutBlockStore(store, OBJECT_STORE_CALL_TIMEOUT_MS);
+    }
     default: {
       const nodes = blockstore.nodes.map((node) => buildBlockStore(node, pool, logger, objectStores));
       const options: RaidOptions = {
@@ -309,7 +317,7 @@ const postgresStorage = async (
  *   whose schema does not match this build's migrations.
  * @throws DatabaseUnreachableError when the PostgreSQL database cannot be reached at start-up.
  * @throws DatabasePermissionError when the role of the PostgreSQL database lacks privileges on its tables.
- * @throws BlockStoreUnavailableError when an S3 node of the block store cannot be used (no bucket, access denied…).
+ * @throws BlockStoreUnavailableError when an S3 or Swift node of the block store cannot be used (no bucket or container, credentials refused…).
  */
 export const startBackend = async (settings: BackendSettings, deps: { logger: Logger; postgres?: PostgresTimeouts }): Promise<RunningBackend> => {
   const blockStoreRefusal = blockStoreProblem(settings.blockstore, settings.db);

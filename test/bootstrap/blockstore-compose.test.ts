@@ -3,6 +3,7 @@ import { blockStoreProblem } from "../../src/bootstrap/compose.js";
 import type { BackendSettings, BlockStoreSettings } from "../../src/bootstrap/settings.js";
 import { startLocalS3, type LocalS3 } from "../support/s3.js";
 import { startTestServer } from "../support/server.js";
+import { testSwift } from "../support/swift.js";
 
 const memoryDb: BackendSettings["db"] = { type: "MOCKED" };
 const postgresDb: BackendSettings["db"] = { type: "POSTGRESQL", url: "postgresql://db.example/parsec", minConnections: 1, maxConnections: 2 };
@@ -28,13 +29,12 @@ describe("blockStoreProblem", () => {
     );
   });
 
-  it("serves S3, alone or as RAID nodes; says Swift is not available yet, without quoting credentials", () => {
-    expect(blockStoreProblem(s3, memoryDb)).toBeNull();
-    expect(blockStoreProblem(raid("RAID5", [MOCKED, s3, MOCKED]), memoryDb)).toBeNull();
+  it("serves S3 and Swift, alone or as RAID nodes", () => {
     const swift: BlockStoreSettings = { type: "SWIFT", authUrl: "http://swift.example/auth/v1.0", tenant: "t", container: "c", user: "u", password: "secret-value" };
-    const refused = blockStoreProblem(raid("RAID1", [swift, MOCKED]), memoryDb);
-    expect(refused).toMatch(/SWIFT is not yet supported/);
-    expect(refused).not.toContain("secret-value");
+    expect(blockStoreProblem(s3, memoryDb)).toBeNull();
+    expect(blockStoreProblem(swift, postgresDb)).toBeNull();
+    expect(blockStoreProblem(raid("RAID5", [MOCKED, s3, MOCKED]), memoryDb)).toBeNull();
+    expect(blockStoreProblem(raid("RAID1", [swift, s3]), memoryDb)).toBeNull();
   });
 });
 
@@ -65,6 +65,49 @@ describe("start-up with an S3 block store", () => {
   it("starts when every bucket answers", async () => {
     const server = await startTestServer({ blockstore: bucket("parsec") });
     expect(server.port).toBeGreaterThan(0);
+    expect(server.loggedErrors).toEqual([]);
+    await server.stop();
+  });
+});
+
+const swift = testSwift();
+
+describe.skipIf(!swift)(`start-up with a Swift block store${swift ? "" : " (SKIPPED: Swift is not installed)"}`, () => {
+  let container: string;
+  beforeAll(async () => {
+    container = await swift!.createContainer("startup");
+  });
+  const settings = (overrides: Partial<Extract<BlockStoreSettings, { type: "SWIFT" }>>): BlockStoreSettings => ({
+    type: "SWIFT",
+    authUrl: swift!.authUrl,
+    tenant: swift!.tenant,
+    container,
+    user: swift!.user,
+    password: swift!.password,
+    ...overrides,
+  });
+  const startFailure = (blockstore: BlockStoreSettings) =>
+    startTestServer({ blockstore }).then(
+      async (server) => {
+        await server.stop();
+        return null;
+      },
+      (err: unknown) => err as Error,
+    );
+
+  it("refuses to start (exit 1) when the password is wrong or the container is missing, naming the node, never the password", async () => {
+    const wrong = await startFailure(raid("RAID1", [settings({}), settings({ password: "the-wrong-password" })]));
+    expect(wrong?.name).toBe("BlockStoreUnavailableError");
+    expect(wrong?.message).toBe(
+      `--blockstore RAID1(SWIFT,SWIFT) (object storage node 1): Swift container ${container} at ${swift!.authUrl}: authentication refused (HTTP 401; check the tenant, user and password)`,
+    );
+    expect(wrong?.message).not.toContain("the-wrong-password");
+    const missing = await startFailure(settings({ container: "no-such-container" }));
+    expect(missing?.message).toBe(`--blockstore SWIFT: Swift container no-such-container at ${swift!.authUrl}: no such container`);
+  });
+
+  it("starts when the container answers", async () => {
+    const server = await startTestServer({ blockstore: settings({}) });
     expect(server.loggedErrors).toEqual([]);
     await server.stop();
   });

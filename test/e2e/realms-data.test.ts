@@ -6,6 +6,7 @@ import { fixtures } from "../support/fixtures.js";
 import type { BackendSettings } from "../../src/bootstrap/settings.js";
 import { startLocalS3, type LocalS3 } from "../support/s3.js";
 import { startTestServer, type TestServer } from "../support/server.js";
+import { testSwift } from "../support/swift.js";
 import { aliceOptions, createBootstrappedOrganization, within } from "./helpers.js";
 import {
   bounded,
@@ -44,16 +45,49 @@ const s3Bucket = (bucket: string): BackendSettings["blockstore"] => ({
   secret: "S3RVER",
 });
 
+const swift = testSwift();
+
+/** A Swift container of the run's Swift, created for the suite. */
+const swiftContainer = async (): Promise<BackendSettings["blockstore"]> => ({
+  type: "SWIFT",
+  authUrl: swift!.authUrl,
+  tenant: swift!.tenant,
+  container: await swift!.createContainer("e2e"),
+  user: swift!.user,
+  password: swift!.password,
+});
+
+/** A bucket of the run's Swift, through its S3 API (which checks credentials and signatures). */
+const swiftS3Bucket = async (): Promise<BackendSettings["blockstore"]> => ({
+  type: "S3",
+  endpointUrl: swift!.proxyUrl,
+  region: "us-east-1",
+  bucket: await swift!.createContainer("e2e-s3"),
+  key: swift!.s3.accessKeyId,
+  secret: swift!.s3.secretAccessKey,
+});
+
 /**
  * The block stores the suite runs on: the storage's own (memory or PostgreSQL), a RAID5 of three memory nodes, an S3
- * bucket, and a RAID5 of three S3 buckets.
+ * bucket, a RAID5 of three S3 buckets, and, when Swift is installed, a Swift container and a bucket of Swift's S3 API.
  */
-const BLOCK_STORES: readonly { readonly label: string; readonly blockstore?: () => BackendSettings["blockstore"] }[] = [
+const BLOCK_STORES: readonly { readonly label: string; readonly blockstore?: () => BackendSettings["blockstore"] | Promise<BackendSettings["blockstore"]> }[] = [
   { label: "the storage's block store" },
   { label: "a RAID5 of three MOCKED nodes", blockstore: () => ({ type: "RAID5", nodes: [{ type: "MOCKED" }, { type: "MOCKED" }, { type: "MOCKED" }] }) },
   { label: "an S3 bucket", blockstore: () => s3Bucket("parsec") },
   { label: "a RAID5 of three S3 buckets", blockstore: () => ({ type: "RAID5", nodes: ["raid-0", "raid-1", "raid-2"].map(s3Bucket) }) },
+  ...(swift
+    ? [
+        { label: "a Swift container", blockstore: swiftContainer },
+        { label: "a bucket of Swift's S3 API", blockstore: swiftS3Bucket },
+      ]
+    : []),
 ];
+
+if (!swift)
+  describe.skip("realms and data over the real transport, on Swift (SKIPPED: Swift is not installed)", () => {
+    it("needs Debian's Swift packages (.ci/run installs them)", () => undefined);
+  });
 
 describe.skipIf(!fixtures).each(BLOCK_STORES)("realms and data over the real transport, on $label", ({ blockstore }) => {
   const f = fixtures!;
@@ -103,7 +137,7 @@ describe.skipIf(!fixtures).each(BLOCK_STORES)("realms and data over the real tra
     rpc(session, "vlob_read", { vlob_id: wire(vlobId), version: null, timestamp: null, ...fields });
 
   beforeAll(async () => {
-    server = await startTestServer(blockstore ? { blockstore: blockstore() } : {});
+    server = await startTestServer(blockstore ? { blockstore: await blockstore() } : {});
   });
 
   afterAll(async () => {

@@ -4,6 +4,7 @@ import { GetObjectCommand, HeadBucketCommand, PutObjectCommand, S3Client, S3Serv
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { BlockStoreError, type BlockStore } from "../../../application/ports/index.js";
 import type { BlockID, OrganizationID } from "../../../domain/ids.js";
+import { blockObjectKey } from "../object-key.js";
 
 /** Where and how an {@link S3BlockStore} reaches its bucket (`s3:[<endpoint_url>]:<region>:<bucket>:<key>:<secret>`). */
 export interface S3BlockStoreOptions {
@@ -19,9 +20,8 @@ export interface S3BlockStoreOptions {
   readonly maxSockets?: number;
 }
 
-/** `<organization_id>/<block id as a hyphenated UUID>`: the object key Parsec gives a block. */
-export const s3ObjectKey = (organizationId: OrganizationID, blockId: BlockID): string =>
-  `${organizationId}/${blockId.slice(0, 8)}-${blockId.slice(8, 12)}-${blockId.slice(12, 16)}-${blockId.slice(16, 20)}-${blockId.slice(20)}`;
+/** `<organization_id>/<block id as a hyphenated UUID>`: the object key Parsec gives a block ({@link blockObjectKey}). */
+export const s3ObjectKey = blockObjectKey;
 
 /** The status (or error name) and message of an S3 failure, never the request's credentials. */
 const describeFailure = (err: unknown): string => {
@@ -38,16 +38,24 @@ const isNotFound = (err: unknown): boolean =>
 const isAlreadyThere = (err: unknown): boolean =>
   err instanceof S3ServiceException && (err.$metadata.httpStatusCode === 412 || err.name === "PreconditionFailed");
 
+/** A server that does not implement conditional writes (OpenStack Swift's s3api answers 501 NotImplemented). */
+const isConditionalWriteRefused = (err: unknown): boolean =>
+  err instanceof S3ServiceException && (err.$metadata.httpStatusCode === 501 || err.name === "NotImplemented");
+
 /**
  * {@link BlockStore} on an S3 bucket (`--blockstore s3:…`) with `@aws-sdk/client-s3`: objects named as Parsec names
  * them ({@link s3ObjectKey}), so an existing Parsec bucket is served as it is. Path-style requests and checksums only
  * where a request requires one (what S3-compatible servers accept), kept-alive connections, a bounded number of
  * sockets, a timeout per request and no retry (the client retries the command). A block is written with
- * `If-None-Match: *`: where the server honours it, the first write of a block id wins. Failures are
+ * `If-None-Match: *`: where the server honours it, the first write of a block id wins; a server that answers it is
+ * not implemented (Swift's s3api) gets plain writes from then on (there, only the block metadata, checked before the
+ * write, keeps a second write of an id away). Failures are
  * {@link BlockStoreError}s naming the bucket, never the credentials.
  */
 export class S3BlockStore implements BlockStore {
   private readonly client: S3Client;
+  /** Whether writes are sent with `If-None-Match: *`; turned off for good when the server answers it is not implemented. */
+  private conditionalWrites = true;
   /** The bucket, and the endpoint when not AWS's, for messages. */
   readonly description: string;
 
@@ -101,12 +109,24 @@ export class S3BlockStore implements BlockStore {
   }
 
   async create(organizationId: OrganizationID, blockId: BlockID, data: Buffer): Promise<void> {
+    const conditional = this.conditionalWrites;
     try {
       await this.client.send(
-        new PutObjectCommand({ Bucket: this.options.bucket, Key: s3ObjectKey(organizationId, blockId), Body: data, ContentLength: data.length, IfNoneMatch: "*" }),
+        new PutObjectCommand({
+          Bucket: this.options.bucket,
+          Key: s3ObjectKey(organizationId, blockId),
+          Body: data,
+          ContentLength: data.length,
+          ...(conditional && { IfNoneMatch: "*" }),
+        }),
       );
     } catch (err) {
-      if (isAlreadyThere(err)) return;
+      if (conditional && isAlreadyThere(err)) return;
+      if (conditional && isConditionalWriteRefused(err)) {
+        // Swift's S3 API (and other S3-compatible servers) answer 501: plain writes from now on.
+        this.conditionalWrites = false;
+        return this.create(organizationId, blockId, data);
+      }
       throw new BlockStoreError(`${this.description}: write failed: ${describeFailure(err)}`, { cause: err });
     }
   }
