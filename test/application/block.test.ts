@@ -103,6 +103,50 @@ describe("createBlock (block_create)", () => {
     expect(outcomes.map((o) => o.kind).sort()).toEqual(["already_exists", "ok"]);
   });
 
+  it("pairs the winner's metadata with the winner's payload when concurrent creations of one id carry different payloads", async () => {
+    // A slow store that records each write it is given: the loser must not write at all.
+    const writes: Buffer[] = [];
+    const payloads = new Map<string, Buffer>();
+    const slowStore: BlockStore = {
+      read: async (org, id) => payloads.get(`${org}/${id}`) ?? null,
+      create: async (org, id, data) => {
+        writes.push(data);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        payloads.set(`${org}/${id}`, data);
+      },
+    };
+    const t = await setup({ blockStore: slowStore }, [["bob", "CONTRIBUTOR"]]);
+    const [fromAlice, fromBob] = [Buffer.from("alice's payload"), Buffer.from("bob's payload, longer")];
+    const outcomes = await Promise.all([create(t, alice, blockId, fromAlice), create(t, bob, blockId, fromBob)]);
+    expect(outcomes).toEqual([{ kind: "ok" }, { kind: "already_exists" }]);
+    expect(writes).toEqual([fromAlice]);
+    const stored = await t.deps.blocks.getForRead(ORG, blockId, alice.userId);
+    expect(stored?.meta).toMatchObject({ author: alice.deviceId, size: fromAlice.length });
+    expect(await t.app.readBlock(bob, blockId)).toEqual({ kind: "ok", block: fromAlice });
+    // Another id is not held up by the first one, and a failed creation does not block the next one of its id.
+    expect(await create(t, alice, otherBlockId)).toEqual({ kind: "ok" });
+  });
+
+  it("lets a creation of an id go on after an earlier creation of the same id failed in the store", async () => {
+    let failNext = true;
+    const payloads = new Map<string, Buffer>();
+    const flakyStore: BlockStore = {
+      read: async (org, id) => payloads.get(`${org}/${id}`) ?? null,
+      create: async (org, id, data) => {
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        if (failNext) {
+          failNext = false;
+          throw new BlockStoreError("node down");
+        }
+        payloads.set(`${org}/${id}`, data);
+      },
+    };
+    const t = await setup({ blockStore: flakyStore });
+    const outcomes = await Promise.all([create(t, alice), create(t, alice)]);
+    expect(outcomes).toEqual([{ kind: "timeout" }, { kind: "ok" }]);
+    expect(await t.app.readBlock(alice, blockId)).toEqual({ kind: "ok", block: DATA });
+  });
+
   it("answers timeout on a block store failure and records no metadata", async () => {
     const t = await setup({ blockStore: failingStore });
     expect(await create(t, alice)).toEqual({ kind: "timeout" });

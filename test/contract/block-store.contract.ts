@@ -3,8 +3,12 @@ import { describe, expect, it } from "vitest";
 import type { BlockStore } from "../../src/application/ports/index.js";
 import { newBlockId, newOrganizationId, useFixture, type Make } from "./fixtures.js";
 
-/** `BlockStore`: immutable payloads up to 512 KiB, read back intact, null when unknown, idempotent create. */
-export function blockStoreContract(make: Make<{ readonly store: BlockStore }>): void {
+/**
+ * `BlockStore`: immutable payloads up to 512 KiB, read back intact, null when unknown, idempotent create; the first
+ * payload written under an id kept, unless `options.firstWriteWins` is false (an S3 server that ignores
+ * `If-None-Match`, such as s3rver, or answers it is not implemented, such as Swift's s3api).
+ */
+export function blockStoreContract(make: Make<{ readonly store: BlockStore }>, options: { readonly firstWriteWins?: boolean } = {}): void {
   describe("BlockStore contract", () => {
     const fixture = useFixture(make);
 
@@ -41,6 +45,16 @@ export function blockStoreContract(make: Make<{ readonly store: BlockStore }>): 
       await store.create(organizationId, blockId, payload);
       await store.create(organizationId, blockId, Buffer.from(payload));
       expect(await store.read(organizationId, blockId)).toEqual(payload);
+    });
+
+    it.skipIf(options.firstWriteWins === false)("keeps the first payload written under a block id", async () => {
+      const { store } = fixture.current();
+      const organizationId = newOrganizationId();
+      const blockId = newBlockId();
+      const first = randomBytes(2048);
+      await store.create(organizationId, blockId, first);
+      await store.create(organizationId, blockId, randomBytes(4096));
+      expect(await store.read(organizationId, blockId)).toEqual(first);
     });
 
     it("keeps blocks apart by organization and by id", async () => {

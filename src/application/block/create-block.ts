@@ -45,10 +45,17 @@ const refusal = async (deps: CreateBlockDeps, author: AuthenticatedSession, inpu
  * points to a missing payload; a payload left behind by a later refusal is unreachable and harmless
  * (block stores are idempotent per id). The block store call stays outside the unit of work so that a
  * slow store never holds a lock.
+ *
+ * The first write of a block id wins: creations of one id in this process run one after the other (a second one
+ * finds the metadata of the first and answers `already_exists` without touching the store), and the block stores keep
+ * the first payload written under an id (memory, PostgreSQL, Swift, S3 servers that honour `If-None-Match`), which
+ * covers creations of one id racing from two server processes as far as the payload goes.
  */
-export const createBlock =
-  (deps: CreateBlockDeps) =>
-  async (author: AuthenticatedSession, input: CreateBlockInput): Promise<CreateBlockOutcome> => {
+export const createBlock = (deps: CreateBlockDeps) => {
+  /** The creation in progress for `<organization>/<block id>`, which a later creation of the same id waits for. */
+  const inFlight = new Map<string, Promise<unknown>>();
+
+  const create = async (author: AuthenticatedSession, input: CreateBlockInput): Promise<CreateBlockOutcome> => {
     const createdOn = deps.clock.now();
     const early = await refusal(deps, author, input);
     if (early) return early;
@@ -66,3 +73,19 @@ export const createBlock =
       return (await deps.blocks.create(tx, author.organizationId, meta)) === "ok" ? { kind: "ok" } : { kind: "already_exists" };
     });
   };
+
+  return async (author: AuthenticatedSession, input: CreateBlockInput): Promise<CreateBlockOutcome> => {
+    const key = `${author.organizationId}/${input.blockId}`;
+    const previous = inFlight.get(key);
+    const current = (previous ?? Promise.resolve()).then(
+      () => create(author, input),
+      () => create(author, input),
+    );
+    inFlight.set(key, current);
+    try {
+      return await current;
+    } finally {
+      if (inFlight.get(key) === current) inFlight.delete(key);
+    }
+  };
+};

@@ -1,7 +1,7 @@
 import type { BlockStore } from "../../../application/ports/index.js";
 import type { BlockID, OrganizationID } from "../../../domain/ids.js";
 
-/** {@link BlockStore} in memory (`--blockstore=MOCKED`). */
+/** {@link BlockStore} in memory (`--blockstore=MOCKED`). The first payload written under a block id is kept. */
 export class MemoryBlockStore implements BlockStore {
   private readonly blocks = new Map<string, Buffer>();
 
@@ -10,6 +10,7 @@ export class MemoryBlockStore implements BlockStore {
   }
 
   async create(organizationId: OrganizationID, blockId: BlockID, data: Buffer): Promise<void> {
-    this.blocks.set(`${organizationId}/${blockId}`, Buffer.from(data));
+    const key = `${organizationId}/${blockId}`;
+    if (!this.blocks.has(key)) this.blocks.set(key, Buffer.from(data));
   }
 }
