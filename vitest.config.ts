@@ -16,8 +16,8 @@ export default defineConfig({
         test: {
           name: "e2e-postgresql",
           include: ["test/e2e/**/*.test.ts"],
-          // Already PostgreSQL-only, or about the process's command line rather than the storage.
-          exclude: ["test/e2e/postgres-*.test.ts", "test/e2e/cli.test.ts"],
+          // Already PostgreSQL-only, or about the process's command line or memory rather than the storage.
+          exclude: ["test/e2e/postgres-*.test.ts", "test/e2e/cli.test.ts", "test/e2e/block-upload-memory.test.ts"],
           env: { PARSEC_TEST_STORAGE: "postgresql" },
         },
       },

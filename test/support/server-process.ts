@@ -88,7 +88,11 @@ export const startServerProcess = async (options: ServerProcessOptions): Promise
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   await new Promise<void>((resolve, reject) => {
     onListening = resolve;
-    const timer = setTimeout(() => reject(new Error(`server did not listen within 30 s: ${otherOutput.join("\n")}`)), 30_000);
+    const timer = setTimeout(() => {
+      // Nobody gets a handle on a server that never listened: stop it here rather than leave it running.
+      child.kill("SIGKILL");
+      reject(new Error(`server did not listen within 30 s: ${otherOutput.join("\n")}`));
+    }, 30_000);
     void exited.then((code) => {
       clearTimeout(timer);
       reject(new Error(`server exited (${code}) before listening: ${[...otherOutput, ...logs.map((l) => JSON.stringify(l))].join("\n")}`));

@@ -59,8 +59,12 @@ export class S3BlockStore implements BlockStore {
   /** The bucket, and the endpoint when not AWS's, for messages. */
   readonly description: string;
 
+  /** Bound of one request, answer body included, in milliseconds. */
+  private readonly requestTimeoutMs: number;
+
   constructor(private readonly options: S3BlockStoreOptions) {
     const requestTimeout = options.requestTimeoutMs ?? 10_000;
+    this.requestTimeoutMs = requestTimeout;
     const agent = { keepAlive: true, maxSockets: options.maxSockets ?? 64 };
     this.client = new S3Client({
       region: options.region,
@@ -75,6 +79,8 @@ export class S3BlockStore implements BlockStore {
         requestTimeout,
         // Without it, a request past its timeout only logs a warning and goes on waiting.
         throwOnRequestTimeout: true,
+        // requestTimeout stops counting once the headers are in: a body that stalls would hold its socket for good.
+        socketTimeout: requestTimeout,
         connectionTimeout: Math.ceil(requestTimeout / 3),
       }),
     });
@@ -96,12 +102,47 @@ export class S3BlockStore implements BlockStore {
     }
   }
 
+  /**
+   * `work` with the whole exchange (answer body included) bounded by the request timeout: the SDK's own timeout only
+   * watches the socket until the answer's headers, so a body that stalls after them would hold the call forever.
+   */
+  private async withinDeadline<T>(work: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    // Settles at the deadline even if `work` ignores the abort.
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const reason = Object.assign(new Error(`no complete answer within ${this.requestTimeoutMs} ms`), { name: "TimeoutError" });
+        controller.abort(reason);
+        reject(reason);
+      }, this.requestTimeoutMs);
+    });
+    const running = work(controller.signal);
+    // A late failure of the abandoned work is expected, not unhandled.
+    running.catch(() => undefined);
+    try {
+      return await Promise.race([running, deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   async read(organizationId: OrganizationID, blockId: BlockID): Promise<Buffer | null> {
     try {
-      const object = await this.client.send(new GetObjectCommand({ Bucket: this.options.bucket, Key: s3ObjectKey(organizationId, blockId) }));
-      if (!object.Body) throw new Error("no body in the answer");
-      const bytes = await object.Body.transformToByteArray();
-      return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      return await this.withinDeadline(async (abortSignal) => {
+        const object = await this.client.send(new GetObjectCommand({ Bucket: this.options.bucket, Key: s3ObjectKey(organizationId, blockId) }), { abortSignal });
+        if (!object.Body) throw new Error("no body in the answer");
+        const body = object.Body as typeof object.Body & { destroy?: (err: Error) => void };
+        // Aborting after the headers does not end the body stream: destroy it, which closes the connection.
+        const onAbort = () => body.destroy?.(abortSignal.reason as Error);
+        abortSignal.addEventListener("abort", onAbort, { once: true });
+        try {
+          const bytes = await body.transformToByteArray();
+          return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+        } finally {
+          abortSignal.removeEventListener("abort", onAbort);
+        }
+      });
     } catch (err) {
       if (isNotFound(err)) return null;
       throw new BlockStoreError(`${this.description}: read failed: ${describeFailure(err)}`, { cause: err });
@@ -111,14 +152,17 @@ export class S3BlockStore implements BlockStore {
   async create(organizationId: OrganizationID, blockId: BlockID, data: Buffer): Promise<void> {
     const conditional = this.conditionalWrites;
     try {
-      await this.client.send(
-        new PutObjectCommand({
-          Bucket: this.options.bucket,
-          Key: s3ObjectKey(organizationId, blockId),
-          Body: data,
-          ContentLength: data.length,
-          ...(conditional && { IfNoneMatch: "*" }),
-        }),
+      await this.withinDeadline((abortSignal) =>
+        this.client.send(
+          new PutObjectCommand({
+            Bucket: this.options.bucket,
+            Key: s3ObjectKey(organizationId, blockId),
+            Body: data,
+            ContentLength: data.length,
+            ...(conditional && { IfNoneMatch: "*" }),
+          }),
+          { abortSignal },
+        ),
       );
     } catch (err) {
       if (conditional && isAlreadyThere(err)) return;
