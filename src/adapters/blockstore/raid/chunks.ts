@@ -46,5 +46,6 @@ export function rebuildBlock(chunks: readonly (Buffer | null)[], parity: Buffer 
   if (payload.length < LENGTH_BYTES) throw new RangeError("RAID5 payload shorter than its length prefix");
   const length = payload.readUInt32BE(0);
   if (LENGTH_BYTES + length > payload.length) throw new RangeError(`RAID5 length prefix ${length} exceeds the ${payload.length - LENGTH_BYTES} bytes of payload`);
-  return Buffer.from(payload.subarray(LENGTH_BYTES, LENGTH_BYTES + length));
+  // A view: `payload` is this call's own buffer (Buffer.concat always allocates), nobody else holds it.
+  return payload.subarray(LENGTH_BYTES, LENGTH_BYTES + length);
 }
