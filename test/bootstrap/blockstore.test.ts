@@ -63,6 +63,15 @@ describe("parseBlockStore", () => {
     });
   });
 
+  it("refuses a container or bucket named `.` or `..` or holding `/` (it would address another place of the account)", () => {
+    expect(error(["swift:auth.example.com/v1.0:tenant:.:user:pw"])).toContain("<container> cannot be `.`");
+    expect(error(["swift:auth.example.com/v1.0:tenant:..:user:pw"])).toContain("<container> cannot be `..`");
+    expect(error(["swift:auth.example.com/v1.0:tenant:a/b:user:pw"])).toContain("<container> cannot hold `/`");
+    expect(error(["s3::us-east-1:..:key:secret"])).toContain("<bucket> cannot be `..`");
+    expect(error(["s3::us-east-1:a/..:key:secret"])).toContain("<bucket> cannot hold `/`");
+    expect(ok(["swift:auth.example.com/v1.0:tenant:a.b..c:user:pw"])).toMatchObject({ container: "a.b..c" });
+  });
+
   it("reads RAID clusters whatever the order of the nodes", () => {
     expect(ok(["RAID1:1:POSTGRESQL", "RAID1:0:MOCKED"])).toEqual({ type: "RAID1", nodes: [{ type: "MOCKED" }, { type: "POSTGRESQL" }] });
     expect(ok(["raid0:0:MOCKED", "RAID0:1:s3::r:b:k:s"])).toMatchObject({ type: "RAID0", nodes: [{ type: "MOCKED" }, { type: "S3", bucket: "b" }] });

@@ -7,3 +7,25 @@ import type { BlockID, OrganizationID } from "../../domain/ids.js";
  */
 export const blockObjectKey = (organizationId: OrganizationID, blockId: BlockID): string =>
   `${organizationId}/${blockId.slice(0, 8)}-${blockId.slice(8, 12)}-${blockId.slice(12, 16)}-${blockId.slice(16, 20)}-${blockId.slice(20)}`;
+
+/**
+ * Largest object body an S3 or Swift block store reads back, in bytes (4 MiB): blocks are at most 512 KiB and every
+ * request frame is far below this; a larger answer (a broken or hostile server, an object planted under a block's
+ * key) fails the read instead of filling the memory.
+ */
+export const MAX_OBJECT_BYTES = 4 * 1024 * 1024;
+
+/** `url` without user information, query or fragment (which may hold credentials), for messages. */
+export const displayUrl = (url: string): string => {
+  try {
+    const parsed = new URL(url);
+    const hidden = parsed.search !== "" || parsed.hash !== "";
+    parsed.username = "";
+    parsed.password = "";
+    parsed.search = "";
+    parsed.hash = "";
+    return hidden ? `${parsed.toString()}?…` : parsed.toString();
+  } catch {
+    return "an invalid URL";
+  }
+};

@@ -47,6 +47,16 @@ function unescapedUrlHint(fields: readonly string[]): string {
   return "";
 }
 
+/**
+ * Why `name` cannot name a bucket or container, or null: `.`, `..` and names holding `/` would address another
+ * place of the account in the request path (`<account>/./<object>` is the account's container `<organization>`).
+ */
+function containerNameProblem(what: string, name: string): string | null {
+  if (name === "." || name === "..") return `<${what}> cannot be \`${name}\``;
+  if (name.includes("/")) return `<${what}> cannot hold \`/\``;
+  return null;
+}
+
 function firstEmpty(names: readonly string[], values: readonly string[]): string | undefined {
   return names.find((_, index) => values[index] === "");
 }
@@ -63,6 +73,8 @@ function parseNode(value: string): Parsed<NodeSettings> {
       const [endpoint = "", region = "", bucket = "", key = "", secret = ""] = fields;
       const empty = firstEmpty(["region", "bucket", "key", "secret"], [region, bucket, key, secret]);
       if (empty !== undefined) return invalid(`invalid S3 config, <${empty}> is empty in \`${S3_FORM}\``);
+      const badBucket = containerNameProblem("bucket", bucket);
+      if (badBucket !== null) return invalid(`invalid S3 config, ${badBucket}`);
       return parsed({ type: "S3", endpointUrl: endpoint === "" ? null : withDefaultHttps(endpoint), region, bucket, key, secret });
     }
     case "SWIFT": {
@@ -71,6 +83,8 @@ function parseNode(value: string): Parsed<NodeSettings> {
       const [authUrl = "", tenant = "", container = "", user = "", password = ""] = fields;
       const empty = firstEmpty(["auth_url", "tenant", "container", "user", "password"], fields);
       if (empty !== undefined) return invalid(`invalid SWIFT config, <${empty}> is empty in \`${SWIFT_FORM}\``);
+      const badContainer = containerNameProblem("container", container);
+      if (badContainer !== null) return invalid(`invalid SWIFT config, ${badContainer}`);
       return parsed({ type: "SWIFT", authUrl: withDefaultHttps(authUrl), tenant, container, user, password });
     }
     default:

@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer as createHttpServer, type ServerResponse } from "node:http";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -78,6 +79,49 @@ describe("S3BlockStore on s3rver", () => {
       expect(err).toBeInstanceOf(BlockStoreError);
       expect(err?.message).toMatch(new RegExp(`^S3 bucket no-such-bucket at ${endpointUrl}: (read|write) failed: NoSuchBucket`));
       expect(err?.message).not.toContain("the-secret-value");
+    }
+  });
+
+  it("refuses an answer larger than any block (announced or endless) quickly and without buffering it", async () => {
+    const answers: Record<string, (response: ServerResponse) => void> = {
+      "announced 4 GiB": (response) => {
+        response.writeHead(200, { "Content-Length": String(4 * 1024 ** 3) });
+        response.write(Buffer.alloc(64 * 1024));
+      },
+      "endless, no length": (response) => {
+        response.writeHead(200, { "Transfer-Encoding": "chunked" });
+        const chunk = Buffer.alloc(256 * 1024, 1);
+        const pump = () => {
+          while (!response.destroyed && response.write(chunk));
+          if (!response.destroyed) response.once("drain", pump);
+        };
+        pump();
+      },
+    };
+    for (const [label, answer] of Object.entries(answers)) {
+      const server = createHttpServer((request, response) => {
+        request.resume();
+        answer(response);
+      });
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      try {
+        const port = (server.address() as { port: number }).port;
+        const s = store({ endpointUrl: `http://127.0.0.1:${port}`, requestTimeoutMs: 5_000 });
+        const before = process.memoryUsage().rss;
+        const started = Date.now();
+        const err = await s.read("Org" as OrganizationID, "00000000000000000000000000000003" as BlockID).then(
+          () => null,
+          (e: unknown) => e as Error,
+        );
+        expect(err, label).toBeInstanceOf(BlockStoreError);
+        expect(err?.message, label).toMatch(/larger than any block/);
+        expect(Date.now() - started, label).toBeLessThan(4_000);
+        // Far below what buffering the answer would take (the cap is 4 MiB).
+        expect(process.memoryUsage().rss - before, label).toBeLessThan(256 * 1024 * 1024);
+      } finally {
+        server.closeAllConnections();
+        server.close();
+      }
     }
   });
 

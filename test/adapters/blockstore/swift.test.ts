@@ -221,7 +221,7 @@ describe.skipIf(!swift)(`SwiftBlockStore on OpenStack Swift${swift ? "" : " (SKI
 });
 
 /** A minimal Swift for what a real one cannot be made to do on demand: counts authentications, expires tokens. */
-const fakeSwift = async (options: { readonly expiresInSeconds?: number }) => {
+const fakeSwift = async (options: { readonly expiresInSeconds?: number; readonly putStatus?: number }) => {
   let tokens = 0;
   let valid = new Set<string>();
   let refuseEveryToken = false;
@@ -250,7 +250,7 @@ const fakeSwift = async (options: { readonly expiresInSeconds?: number }) => {
         if (request.method === "PUT") {
           if (objects.has(key)) return void response.writeHead(412).end();
           objects.set(key, Buffer.concat(chunks));
-          return void response.writeHead(201).end();
+          return void response.writeHead(options.putStatus ?? 201).end();
         }
         const object = objects.get(key);
         if (!object) return void response.writeHead(404).end();
@@ -287,17 +287,42 @@ describe("SwiftBlockStore's Swift v1 session", () => {
     }
   });
 
-  it("renews the token before the expiry the server announced", async () => {
-    // Expiring within the renewal margin: every request authenticates first.
-    const fake = await fakeSwift({ expiresInSeconds: 30 });
+  it("renews the token before the expiry the server announced (a minute before, at most half its life)", async () => {
+    // A token of 1 s: renewed after half a second.
+    const fake = await fakeSwift({ expiresInSeconds: 1 });
     const s = new SwiftBlockStore({ authUrl: `http://127.0.0.1:${fake.port}/auth/v1.0`, tenant: "acme", container: "c", user: "alice", password: "pw" });
     try {
       const id = blockId();
       await s.create(ORG, id, Buffer.from("x"));
       await s.read(ORG, id);
+      expect(fake.authentications).toHaveLength(1);
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      expect(await s.read(ORG, id)).toEqual(Buffer.from("x"));
       expect(fake.authentications).toHaveLength(2);
     } finally {
       s.destroy();
+      fake.close();
+    }
+  });
+
+  it("accepts any 2xx answer to a write (gateways answer 200), and names the auth URL without its query (which may hold a key)", async () => {
+    const fake = await fakeSwift({ putStatus: 200 });
+    const s = new SwiftBlockStore({ authUrl: `http://127.0.0.1:${fake.port}/auth/v1.0`, tenant: "acme", container: "c", user: "alice", password: "pw" });
+    const withKey = new SwiftBlockStore({ authUrl: `http://127.0.0.1:${fake.port}/auth/v1.0?key=the-secret-key#x`, tenant: "acme", container: "c", user: "alice", password: "pw" });
+    try {
+      const id = blockId();
+      await s.create(ORG, id, Buffer.from("y"));
+      expect(await s.read(ORG, id)).toEqual(Buffer.from("y"));
+      expect(withKey.description).toBe(`Swift container c at http://127.0.0.1:${fake.port}/auth/v1.0?…`);
+      const refused = await withKey.checkReady().then(
+        () => null,
+        (err: unknown) => err as Error,
+      );
+      expect(refused?.message).toMatch(/authentication refused/);
+      expect(refused?.message).not.toContain("the-secret-key");
+    } finally {
+      s.destroy();
+      withKey.destroy();
       fake.close();
     }
   });

@@ -4,7 +4,7 @@ import { GetObjectCommand, HeadBucketCommand, PutObjectCommand, S3Client, S3Serv
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { BlockStoreError, type BlockStore } from "../../../application/ports/index.js";
 import type { BlockID, OrganizationID } from "../../../domain/ids.js";
-import { blockObjectKey } from "../object-key.js";
+import { blockObjectKey, displayUrl, MAX_OBJECT_BYTES } from "../object-key.js";
 
 /** Where and how an {@link S3BlockStore} reaches its bucket (`s3:[<endpoint_url>]:<region>:<bucket>:<key>:<secret>`). */
 export interface S3BlockStoreOptions {
@@ -37,6 +37,27 @@ const isNotFound = (err: unknown): boolean =>
 /** A conditional write refused because the object exists (`If-None-Match: *`). */
 const isAlreadyThere = (err: unknown): boolean =>
   err instanceof S3ServiceException && (err.$metadata.httpStatusCode === 412 || err.name === "PreconditionFailed");
+
+/**
+ * The bytes of an object's body stream, at most {@link MAX_OBJECT_BYTES}: copied once into a buffer of the announced
+ * length, or joined at the end when no length was announced.
+ * @throws Error when the body is longer or shorter than announced, or larger than any block.
+ */
+const readBody = async (body: AsyncIterable<Uint8Array>, contentLength: number | undefined): Promise<Buffer> => {
+  if (contentLength !== undefined && contentLength > MAX_OBJECT_BYTES) throw new Error(`object of ${contentLength} bytes, larger than any block`);
+  const whole = contentLength !== undefined && Number.isSafeInteger(contentLength) && contentLength >= 0 ? Buffer.allocUnsafe(contentLength) : null;
+  const limit = whole ? whole.length : MAX_OBJECT_BYTES;
+  const chunks: Uint8Array[] = [];
+  let received = 0;
+  for await (const chunk of body) {
+    if (received + chunk.length > limit) throw new Error(whole ? "object body longer than its Content-Length" : "object body larger than any block");
+    if (whole) whole.set(chunk, received);
+    else chunks.push(chunk);
+    received += chunk.length;
+  }
+  if (whole && received !== whole.length) throw new Error(`object body cut short (${received} of ${whole.length} bytes)`);
+  return whole ?? Buffer.concat(chunks, received);
+};
 
 /** A server that does not implement conditional writes (OpenStack Swift's s3api answers 501 NotImplemented). */
 const isConditionalWriteRefused = (err: unknown): boolean =>
@@ -84,7 +105,7 @@ export class S3BlockStore implements BlockStore {
         connectionTimeout: Math.ceil(requestTimeout / 3),
       }),
     });
-    this.description = `S3 bucket ${options.bucket}${options.endpointUrl !== null ? ` at ${options.endpointUrl}` : ` (${options.region})`}`;
+    this.description = `S3 bucket ${options.bucket}${options.endpointUrl !== null ? ` at ${displayUrl(options.endpointUrl).replace(/\/$/, "")}` : ` (${options.region})`}`;
   }
 
   /**
@@ -137,8 +158,7 @@ export class S3BlockStore implements BlockStore {
         const onAbort = () => body.destroy?.(abortSignal.reason as Error);
         abortSignal.addEventListener("abort", onAbort, { once: true });
         try {
-          const bytes = await body.transformToByteArray();
-          return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+          return await readBody(body as unknown as AsyncIterable<Uint8Array>, object.ContentLength);
         } finally {
           abortSignal.removeEventListener("abort", onAbort);
         }

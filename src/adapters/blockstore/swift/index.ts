@@ -2,7 +2,7 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, t
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { BlockStoreError, type BlockStore } from "../../../application/ports/index.js";
 import type { BlockID, OrganizationID } from "../../../domain/ids.js";
-import { blockObjectKey } from "../object-key.js";
+import { blockObjectKey, displayUrl, MAX_OBJECT_BYTES } from "../object-key.js";
 
 /** Where and how a {@link SwiftBlockStore} reaches its container (`swift:<authurl>:<tenant>:<container>:<user>:<password>`). */
 export interface SwiftBlockStoreOptions {
@@ -19,10 +19,7 @@ export interface SwiftBlockStoreOptions {
   readonly maxSockets?: number;
 }
 
-/** Largest object body read back (a block is at most 512 KiB; anything far larger is not a block of ours). */
-const MAX_OBJECT_BYTES = 16 * 1024 * 1024;
-
-/** Renew a token this long before the expiry the server announced, in milliseconds. */
+/** Renew a token this long before the expiry the server announced (at most half its life), in milliseconds. */
 const TOKEN_RENEWAL_MARGIN_MS = 60_000;
 
 /** A Swift v1 session: where the account's objects are, and the token that opens them. */
@@ -109,18 +106,6 @@ const exchange = (
     request.end(init.body);
   });
 
-/** `authUrl` without any user information it may hold, for messages. */
-const displayUrl = (authUrl: string): string => {
-  try {
-    const url = new URL(authUrl);
-    url.username = "";
-    url.password = "";
-    return url.toString();
-  } catch {
-    return "an invalid URL";
-  }
-};
-
 /**
  * {@link BlockStore} on an OpenStack Swift container (`--blockstore swift:…`), spoken directly over HTTP (Node's own
  * client, kept-alive connections, a bounded number of sockets, a deadline per request, no retry: the client retries
@@ -182,7 +167,8 @@ export class SwiftBlockStore implements BlockStore {
       throw new BlockStoreError(`${this.description}: the authentication service answered an invalid storage URL`);
     }
     const expiresIn = Number(answer.headers["x-auth-token-expires"]);
-    const renewAfter = Number.isFinite(expiresIn) && expiresIn > 0 ? Date.now() + Math.max(0, expiresIn * 1000 - TOKEN_RENEWAL_MARGIN_MS) : Infinity;
+    const lifeMs = expiresIn * 1000;
+    const renewAfter = Number.isFinite(expiresIn) && expiresIn > 0 ? Date.now() + lifeMs - Math.min(TOKEN_RENEWAL_MARGIN_MS, lifeMs / 2) : Infinity;
     return { containerUrl, token, renewAfter };
   }
 
@@ -261,8 +247,8 @@ export class SwiftBlockStore implements BlockStore {
       body: data,
       readBody: false,
     });
-    // 412: the object exists already, and the first write of a block id wins.
-    if (answer.status === 201 || answer.status === 412) return;
+    // 412: the object exists already, and the first write of a block id wins (Swift answers 201, gateways may 200).
+    if ((answer.status >= 200 && answer.status < 300) || answer.status === 412) return;
     const reason = answer.status === 404 ? "no such container" : `HTTP ${answer.status}`;
     throw new BlockStoreError(`${this.description}: write failed: ${reason}`);
   }
