@@ -39,25 +39,41 @@ const isAlreadyThere = (err: unknown): boolean =>
   err instanceof S3ServiceException && (err.$metadata.httpStatusCode === 412 || err.name === "PreconditionFailed");
 
 /**
- * The bytes of an object's body stream, at most {@link MAX_OBJECT_BYTES}: copied once into a buffer of the announced
- * length, or joined at the end when no length was announced.
- * @throws Error when the body is longer or shorter than announced, or larger than any block.
+ * The bytes of an object's body stream (Node's answer stream), at most {@link MAX_OBJECT_BYTES}: copied once into a
+ * buffer of the announced length, or joined at the end when no length was announced.
+ * Rejects with an Error when the body is longer or shorter than announced, or larger than any block.
  */
-const readBody = async (body: AsyncIterable<Uint8Array>, contentLength: number | undefined): Promise<Buffer> => {
-  if (contentLength !== undefined && contentLength > MAX_OBJECT_BYTES) throw new Error(`object of ${contentLength} bytes, larger than any block`);
-  const whole = contentLength !== undefined && Number.isSafeInteger(contentLength) && contentLength >= 0 ? Buffer.allocUnsafe(contentLength) : null;
-  const limit = whole ? whole.length : MAX_OBJECT_BYTES;
-  const chunks: Uint8Array[] = [];
-  let received = 0;
-  for await (const chunk of body) {
-    if (received + chunk.length > limit) throw new Error(whole ? "object body longer than its Content-Length" : "object body larger than any block");
-    if (whole) whole.set(chunk, received);
-    else chunks.push(chunk);
-    received += chunk.length;
-  }
-  if (whole && received !== whole.length) throw new Error(`object body cut short (${received} of ${whole.length} bytes)`);
-  return whole ?? Buffer.concat(chunks, received);
-};
+const readBody = (body: NodeJS.ReadableStream, contentLength: number | undefined): Promise<Buffer> =>
+  new Promise<Buffer>((resolve, reject) => {
+    if (contentLength !== undefined && contentLength > MAX_OBJECT_BYTES) {
+      reject(new Error(`object of ${contentLength} bytes, larger than any block`));
+      return;
+    }
+    const whole = contentLength !== undefined && Number.isSafeInteger(contentLength) && contentLength >= 0 ? Buffer.allocUnsafe(contentLength) : null;
+    const limit = whole ? whole.length : MAX_OBJECT_BYTES;
+    const chunks: Buffer[] = [];
+    let received = 0;
+    let failed = false;
+    const fail = (err: Error): void => {
+      if (failed) return;
+      failed = true;
+      (body as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+      reject(err);
+    };
+    body.on("data", (chunk: Buffer) => {
+      if (failed) return;
+      if (received + chunk.length > limit) return fail(new Error(whole ? "object body longer than its Content-Length" : "object body larger than any block"));
+      if (whole) chunk.copy(whole, received);
+      else chunks.push(chunk);
+      received += chunk.length;
+    });
+    body.once("error", (err: Error) => fail(err));
+    body.once("end", () => {
+      if (failed) return;
+      if (whole && received !== whole.length) fail(new Error(`object body cut short (${received} of ${whole.length} bytes)`));
+      else resolve(whole ?? Buffer.concat(chunks, received));
+    });
+  });
 
 /** A server that does not implement conditional writes (OpenStack Swift's s3api answers 501 NotImplemented). */
 const isConditionalWriteRefused = (err: unknown): boolean =>
@@ -158,7 +174,7 @@ export class S3BlockStore implements BlockStore {
         const onAbort = () => body.destroy?.(abortSignal.reason as Error);
         abortSignal.addEventListener("abort", onAbort, { once: true });
         try {
-          return await readBody(body as unknown as AsyncIterable<Uint8Array>, object.ContentLength);
+          return await readBody(body as unknown as NodeJS.ReadableStream, object.ContentLength);
         } finally {
           abortSignal.removeEventListener("abort", onAbort);
         }
