@@ -270,28 +270,42 @@ const fakeSwift = async (options: { readonly expiresInSeconds?: number; readonly
   };
 };
 
+/** Runs `test` with a {@link fakeSwift} and a store on it (`authSuffix` appended to its auth URL), both closed after. */
+const onFakeSwift = async (
+  options: Parameters<typeof fakeSwift>[0],
+  test: (fake: Awaited<ReturnType<typeof fakeSwift>>, store: (authSuffix?: string) => SwiftBlockStore) => Promise<void>,
+): Promise<void> => {
+  const fake = await fakeSwift(options);
+  const stores: SwiftBlockStore[] = [];
+  const store = (authSuffix = "") => {
+    const s = new SwiftBlockStore({ authUrl: `http://127.0.0.1:${fake.port}/auth/v1.0${authSuffix}`, tenant: "acme", container: "c", user: "alice", password: "pw" });
+    stores.push(s);
+    return s;
+  };
+  try {
+    await test(fake, store);
+  } finally {
+    for (const s of stores) s.destroy();
+    fake.close();
+  }
+};
+
 describe("SwiftBlockStore's Swift v1 session", () => {
-  it("authenticates once as <tenant>:<user> for concurrent requests, and once more after a 401", async () => {
-    const fake = await fakeSwift({});
-    const s = new SwiftBlockStore({ authUrl: `http://127.0.0.1:${fake.port}/auth/v1.0`, tenant: "acme", container: "c", user: "alice", password: "pw" });
-    try {
+  it("authenticates once as <tenant>:<user> for concurrent requests, and once more after a 401", () =>
+    onFakeSwift({}, async (fake, store) => {
+      const s = store();
       const ids = Array.from({ length: 20 }, blockId);
       await Promise.all(ids.map((id) => s.create(ORG, id, Buffer.from(id))));
       expect(fake.authentications).toEqual(["acme:alice"]);
       fake.revoke();
       expect((await Promise.all(ids.map((id) => s.read(ORG, id)))).map(String)).toEqual(ids);
       expect(fake.authentications).toEqual(["acme:alice", "acme:alice"]);
-    } finally {
-      s.destroy();
-      fake.close();
-    }
-  });
+    }));
 
-  it("renews the token before the expiry the server announced (a minute before, at most half its life)", async () => {
+  it("renews the token before the expiry the server announced (a minute before, at most half its life)", () =>
     // A token of 1 s: renewed after half a second.
-    const fake = await fakeSwift({ expiresInSeconds: 1 });
-    const s = new SwiftBlockStore({ authUrl: `http://127.0.0.1:${fake.port}/auth/v1.0`, tenant: "acme", container: "c", user: "alice", password: "pw" });
-    try {
+    onFakeSwift({ expiresInSeconds: 1 }, async (fake, store) => {
+      const s = store();
       const id = blockId();
       await s.create(ORG, id, Buffer.from("x"));
       await s.read(ORG, id);
@@ -299,17 +313,12 @@ describe("SwiftBlockStore's Swift v1 session", () => {
       await new Promise((resolve) => setTimeout(resolve, 600));
       expect(await s.read(ORG, id)).toEqual(Buffer.from("x"));
       expect(fake.authentications).toHaveLength(2);
-    } finally {
-      s.destroy();
-      fake.close();
-    }
-  });
+    }));
 
-  it("accepts any 2xx answer to a write (gateways answer 200), and names the auth URL without its query (which may hold a key)", async () => {
-    const fake = await fakeSwift({ putStatus: 200 });
-    const s = new SwiftBlockStore({ authUrl: `http://127.0.0.1:${fake.port}/auth/v1.0`, tenant: "acme", container: "c", user: "alice", password: "pw" });
-    const withKey = new SwiftBlockStore({ authUrl: `http://127.0.0.1:${fake.port}/auth/v1.0?key=the-secret-key#x`, tenant: "acme", container: "c", user: "alice", password: "pw" });
-    try {
+  it("accepts any 2xx answer to a write (gateways answer 200), and names the auth URL without its query (which may hold a key)", () =>
+    onFakeSwift({ putStatus: 200 }, async (fake, store) => {
+      const s = store();
+      const withKey = store("?key=the-secret-key#x");
       const id = blockId();
       await s.create(ORG, id, Buffer.from("y"));
       expect(await s.read(ORG, id)).toEqual(Buffer.from("y"));
@@ -320,17 +329,11 @@ describe("SwiftBlockStore's Swift v1 session", () => {
       );
       expect(refused?.message).toMatch(/authentication refused/);
       expect(refused?.message).not.toContain("the-secret-key");
-    } finally {
-      s.destroy();
-      withKey.destroy();
-      fake.close();
-    }
-  });
+    }));
 
-  it("gives up after one renewal when the new token is refused too, and tries again on the next request", async () => {
-    const fake = await fakeSwift({});
-    const s = new SwiftBlockStore({ authUrl: `http://127.0.0.1:${fake.port}/auth/v1.0`, tenant: "acme", container: "c", user: "alice", password: "pw" });
-    try {
+  it("gives up after one renewal when the new token is refused too, and tries again on the next request", () =>
+    onFakeSwift({}, async (fake, store) => {
+      const s = store();
       await s.create(ORG, blockId(), Buffer.from("x"));
       fake.refuseEveryToken(true);
       await expect(s.read(ORG, blockId())).rejects.toThrow(/read failed: HTTP 401/);
@@ -338,9 +341,5 @@ describe("SwiftBlockStore's Swift v1 session", () => {
       fake.refuseEveryToken(false);
       expect(await s.read(ORG, blockId())).toBeNull();
       expect(fake.authentications).toHaveLength(2);
-    } finally {
-      s.destroy();
-      fake.close();
-    }
-  });
+    }));
 });
