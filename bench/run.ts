@@ -18,6 +18,7 @@
  * server do not share an event loop; figures include the client's own cost on the same machine.
  */
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { connect as tcpConnect } from "node:net";
 import { parseArgs } from "node:util";
 import { randomBytes } from "node:crypto";
@@ -97,6 +98,10 @@ interface Figures {
   readonly perSecond: number;
   readonly p50ms: number;
   readonly p99ms: number;
+  /** CPU milliseconds (user + system) the server process spent per operation, when it runs here. */
+  readonly serverCpuMsPerOp?: number;
+  /** CPU milliseconds the benchmark's own process (the load generator, or the direct client) spent per operation. */
+  readonly clientCpuMsPerOp?: number;
   /** Events received by the listening sessions (scenario with listeners). */
   readonly eventsDelivered?: number;
   /** Milliseconds from the write until the last listener got its event, median over the rounds. */
@@ -112,6 +117,24 @@ const report = (scenario: string, latenciesNs: number[], elapsedMs: number): Fig
     p50ms: Number((percentile(sorted, 50) / 1e6).toFixed(3)),
     p99ms: Number((percentile(sorted, 99) / 1e6).toFixed(3)),
   };
+};
+
+/** CPU milliseconds (user + system) process `pid` has used so far (Linux `/proc/<pid>/stat`), or null elsewhere. */
+const processCpuMs = (pid: number | undefined): number | null => {
+  if (pid === undefined) return null;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    // utime and stime, fields 14 and 15 of stat(5) (11 and 12 after the command name), in clock ticks of 10 ms.
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return null;
+  }
+};
+
+/** CPU milliseconds this process has used so far. */
+const ownCpuMs = (): number => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
 };
 
 /** Each of `workers` loops `operation` for `seconds`; returns every latency in ns. */
@@ -281,8 +304,16 @@ const main = async (): Promise<void> => {
     const scenario = async (name: string, operation: (worker: number) => Promise<void>): Promise<void> => {
       if (!selected(name)) return;
       if (WARMUP_SECONDS > 0) await runFor(CONNECTIONS, operation, WARMUP_SECONDS);
+      const [serverBefore, clientBefore] = [processCpuMs(server?.pid), ownCpuMs()];
       const run = await runFor(CONNECTIONS, operation);
-      results.push(report(name, run.latencies, run.elapsedMs));
+      const [serverAfter, clientAfter] = [processCpuMs(server?.pid), ownCpuMs()];
+      const figures = report(name, run.latencies, run.elapsedMs);
+      const perOp = (ms: number) => Number((ms / Math.max(1, figures.operations)).toFixed(3));
+      results.push({
+        ...figures,
+        ...(serverBefore !== null && serverAfter !== null && { serverCpuMsPerOp: perOp(serverAfter - serverBefore) }),
+        clientCpuMsPerOp: perOp(clientAfter - clientBefore),
+      });
     };
 
     await scenario(`handshake+close (${CONNECTIONS} concurrent)`, async () => {
