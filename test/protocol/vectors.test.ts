@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { pack, unpack } from "../../src/domain/serialization/msgpack.js";
+import { decodeMsgpack } from "../../src/domain/serialization/decoder.js";
+import { pack } from "../../src/domain/serialization/msgpack.js";
 import {
   ApiVersionC,
   HandshakeAnswerC,
@@ -37,7 +38,7 @@ suite("protocol vectors: generic msgpack", () => {
   });
 
   it.each(vectors.map((v) => [v.id, v] as const))("%s decodes to expected and re-encodes identically", (_id, v) => {
-    const decoded = unpack(bytesOf(v), { preserveMaps: true });
+    const decoded = decodeMsgpack(bytesOf(v), { maps: "map" });
     expect(toTagged(decoded)).toStrictEqual(untagFloats(v.expected));
     expect(JSON.stringify(toTagged(decoded))).toBe(JSON.stringify(untagFloats(v.expected)));
     expect(pack(fromTagged(v.expected)).toString("hex")).toBe(v.msgpack_hex);

@@ -47,7 +47,7 @@ export const fromTagged = (value: Tagged): unknown => {
   }
 };
 
-/** Decoded msgpack (from `unpack(bytes, {preserveMaps: true})`) → tagged JSON. Floats come out as plain numbers. */
+/** Decoded msgpack (from `decodeMsgpack(bytes, { maps: "map" })`) → tagged JSON. Floats come out as plain numbers. */
 export const toTagged = (value: unknown): Tagged => {
   if (value === null || value === undefined) return null;
   if (typeof value === "boolean" || typeof value === "string" || typeof value === "number") return value;

@@ -1,5 +1,6 @@
 import * as t from "io-ts";
-import { pack } from "../../domain/serialization/msgpack.js";
+import type { MsgpackDecodeLimits } from "../../domain/serialization/decoder.js";
+import { MsgpackDecodeError, pack } from "../../domain/serialization/msgpack.js";
 import {
   ApiVersionC,
   BytesC,
@@ -82,13 +83,17 @@ export type DecodeHandshakeAnswerResult =
   | { kind: "ok"; answer: HandshakeAnswer }
   | { kind: "bad_answer"; reason: string; client_api_version?: ApiVersion };
 
-/** Decodes the client's handshake answer frame. Never throws. */
-export const decodeHandshakeAnswer = (bytes: Uint8Array): DecodeHandshakeAnswerResult => {
+/**
+ * Decodes the client's handshake answer frame. Never throws.
+ * @param limits msgpack nesting and element bounds (default `DEFAULT_MSGPACK_DECODE_LIMITS`); a frame beyond them,
+ *        with an extension type other than 1–4 or a duplicate key is a `bad_answer` whose `reason` says so.
+ */
+export const decodeHandshakeAnswer = (bytes: Uint8Array, limits?: MsgpackDecodeLimits): DecodeHandshakeAnswerResult => {
   let raw: unknown;
   try {
-    raw = unpackWire(bytes);
-  } catch {
-    return { kind: "bad_answer", reason: "invalid message format" };
+    raw = unpackWire(bytes, limits);
+  } catch (err) {
+    return { kind: "bad_answer", reason: err instanceof MsgpackDecodeError && err.kind === "rejected" ? err.message : "invalid message format" };
   }
   if (!isWireMap(raw)) return { kind: "bad_answer", reason: "invalid message format" };
   if (raw["handshake"] !== "answer") return { kind: "bad_answer", reason: "not a handshake answer" };

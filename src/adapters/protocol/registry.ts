@@ -1,5 +1,6 @@
 import * as t from "io-ts";
-import { pack } from "../../domain/serialization/msgpack.js";
+import type { MsgpackDecodeLimits } from "../../domain/serialization/decoder.js";
+import { MsgpackDecodeError, pack } from "../../domain/serialization/msgpack.js";
 import { type CommandCodecs, type UnknownStatusRep, statusesOf, unknownStatus } from "./codecs/struct.js";
 import { blockCreate, blockRead } from "./commands/block.js";
 import { eventsListen, eventsSubscribe } from "./commands/events.js";
@@ -150,7 +151,9 @@ export type DecodedRequest<F extends ClientFamily> = F extends ClientFamily
  * - `ok`: a known command whose fields fit its schema;
  * - `invalid_msg_format`: not one msgpack value, or the top level is not a map;
  * - `unknown_command`: `cmd` missing, not a string, or not a command of the family;
- * - `bad_message`: the fields do not fit; `reason` names the first offending field.
+ * - `bad_message`: the fields do not fit (`reason` names the first offending field), or the msgpack is well formed
+ *   but refused by the strict decoder: an extension type other than 1–4, a key repeated in one map, more nesting or
+ *   elements than the decode limits (`reason` says which).
  */
 export type DecodeRequestResult<F extends ClientFamily> =
   | DecodedRequest<F>
@@ -163,13 +166,20 @@ const lookup = <F extends ClientFamily>(family: F, cmd: unknown): CommandCodecs 
   return typeof cmd === "string" && Object.hasOwn(commands, cmd) ? commands[cmd] : undefined;
 };
 
-/** Decodes a request frame of client family `family` (Parsec API v2). Never throws. */
-export const decodeRequest = <F extends ClientFamily>(family: F, bytes: Uint8Array): DecodeRequestResult<F> => {
+/** What a msgpack decoding failure answers: `bad_message` for a value the strict decoder rejects, else `invalid_msg_format`. */
+const undecodable = (err: unknown): { kind: "invalid_msg_format" } | { kind: "bad_message"; reason: string } =>
+  err instanceof MsgpackDecodeError && err.kind === "rejected" ? { kind: "bad_message", reason: err.message } : { kind: "invalid_msg_format" };
+
+/**
+ * Decodes a request frame of client family `family` (Parsec API v2). Never throws.
+ * @param limits msgpack nesting and element bounds (default `DEFAULT_MSGPACK_DECODE_LIMITS`); beyond them, `bad_message`.
+ */
+export const decodeRequest = <F extends ClientFamily>(family: F, bytes: Uint8Array, limits?: MsgpackDecodeLimits): DecodeRequestResult<F> => {
   let raw: unknown;
   try {
-    raw = unpackWire(bytes);
-  } catch {
-    return { kind: "invalid_msg_format" };
+    raw = unpackWire(bytes, limits);
+  } catch (err) {
+    return undecodable(err);
   }
   if (!isWireMap(raw)) return { kind: "invalid_msg_format" };
   const codecs = lookup(family, raw["cmd"]);
@@ -194,13 +204,21 @@ export type DecodeReplyResult<F extends ClientFamily, N extends CommandName<F>> 
   | { kind: "invalid_msg_format" }
   | { kind: "bad_message"; reason: string };
 
-/** Decodes the reply to command `cmd` of family `family`. Never throws. */
-export const decodeReply = <F extends ClientFamily, N extends CommandName<F>>(family: F, cmd: N, bytes: Uint8Array): DecodeReplyResult<F, N> => {
+/**
+ * Decodes the reply to command `cmd` of family `family`. Never throws.
+ * @param limits msgpack nesting and element bounds (default `DEFAULT_MSGPACK_DECODE_LIMITS`); beyond them, `bad_message`.
+ */
+export const decodeReply = <F extends ClientFamily, N extends CommandName<F>>(
+  family: F,
+  cmd: N,
+  bytes: Uint8Array,
+  limits?: MsgpackDecodeLimits,
+): DecodeReplyResult<F, N> => {
   let raw: unknown;
   try {
-    raw = unpackWire(bytes);
-  } catch {
-    return { kind: "invalid_msg_format" };
+    raw = unpackWire(bytes, limits);
+  } catch (err) {
+    return undecodable(err);
   }
   if (!isWireMap(raw)) return { kind: "invalid_msg_format" };
   const codecs = lookup(family, cmd);

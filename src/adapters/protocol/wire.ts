@@ -1,31 +1,18 @@
 import type * as t from "io-ts";
-import { unpack } from "../../domain/serialization/msgpack.js";
-
-const isStringKeyed = (m: Map<unknown, unknown>): boolean => {
-  for (const k of m.keys()) if (typeof k !== "string") return false;
-  return true;
-};
-
-const normalize = (value: unknown): unknown => {
-  if (value instanceof Map) {
-    if (isStringKeyed(value)) {
-      const out: Record<string, unknown> = {};
-      for (const [k, v] of value) Object.defineProperty(out, k as string, { value: normalize(v), enumerable: true, writable: true, configurable: true });
-      return out;
-    }
-    return new Map([...value].map(([k, v]) => [k, normalize(v)]));
-  }
-  if (Array.isArray(value)) return value.map(normalize);
-  return value;
-};
+import { decodeMsgpack, type MsgpackDecodeLimits } from "../../domain/serialization/decoder.js";
 
 /**
- * Decodes one msgpack message the way the codecs expect it: maps whose keys are all strings become
- * plain objects (requests, replies, nested structs, `Map<UserID, …>`), other maps stay `Map`s keyed by
- * the decoded key (ext 2 {@link WireUuid}, integers). A `__proto__` key is an ordinary own property.
- * @throws MsgpackDecodeError when the bytes are not exactly one msgpack value.
+ * Decodes one msgpack message the way the codecs expect it: maps whose keys are all strings become plain objects
+ * (requests, replies, nested structs, `Map<UserID, …>`; the empty map too), other maps stay `Map`s keyed by the
+ * decoded key (ext 2 {@link WireUuid}, integers). A `__proto__` key is an ordinary own property. bin values are
+ * `Buffer` views into `bytes`.
+ * @param limits nesting and element bounds; default `DEFAULT_MSGPACK_DECODE_LIMITS` (depth 32, 100 000 elements).
+ *        Pass tighter ones for peers not yet authenticated (anonymous HTTP bodies, handshake frames).
+ * @throws MsgpackDecodeError `malformed` when the bytes are not exactly one msgpack value (or a Parsec extension is
+ *         ill-formed); `rejected` for an extension type other than 1–4, a duplicate map key or a limit exceeded.
  */
-export const unpackWire = (bytes: Uint8Array): unknown => normalize(unpack(bytes, { preserveMaps: true }));
+export const unpackWire = (bytes: Uint8Array, limits?: MsgpackDecodeLimits): unknown =>
+  decodeMsgpack(bytes, limits === undefined ? undefined : { limits });
 
 /** True for a plain object as {@link unpackWire} produces for a string-keyed map. */
 export const isWireMap = (value: unknown): value is Record<string, unknown> =>

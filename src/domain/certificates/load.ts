@@ -1,6 +1,7 @@
 import { inflateSync } from "node:zlib";
 import { ED25519_SIGNATURE_SIZE, openEd25519Signed } from "../crypto.js";
-import { MsgpackDecodeError, unpack } from "../serialization/msgpack.js";
+import { decodeMsgpack } from "../serialization/decoder.js";
+import { MsgpackDecodeError } from "../serialization/msgpack.js";
 import { decodeCertificateMap, decodeSequesterServiceMap, isSignedCertificateType, type WireMap } from "./decode.js";
 import type {
   CertificateAuthor,
@@ -17,7 +18,8 @@ export const MAX_INFLATED_CERTIFICATE_SIZE = 1024 * 1024;
  * Why a certificate could not be loaded. The reasons follow upstream's `DataError` kinds:
  * - `bad_signature`: shorter than a 64-byte signature, or the signature does not verify with the given key;
  * - `bad_compression`: not a complete zlib stream, or one that inflates beyond {@link MAX_INFLATED_CERTIFICATE_SIZE};
- * - `bad_serialization`: not one msgpack map, unknown `type`, or a missing or ill-typed field (`detail` names it);
+ * - `bad_serialization`: not one msgpack map (or one the strict decoder refuses: an extension type other than 1–4, a key
+ *   repeated in one map, too deep or too many elements), unknown `type`, or a missing or ill-typed field (`detail` names it);
  * - `wrong_type`: a well-formed certificate of another `type` than expected;
  * - `unexpected_author`: signed by the expected key but claiming another author than expected.
  */
@@ -56,7 +58,7 @@ const inflateMap = (compressed: Uint8Array): CertificateLoadOutcome<WireMap> => 
   if (!inflated.ok) return inflated;
   let value: unknown;
   try {
-    value = unpack(inflated.certificate, { preserveMaps: true });
+    value = decodeMsgpack(inflated.certificate, { maps: "map" });
   } catch (err) {
     if (err instanceof MsgpackDecodeError) return { ok: false, reason: "bad_serialization", detail: err.message };
     throw err;

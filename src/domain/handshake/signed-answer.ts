@@ -1,5 +1,5 @@
 import { openEd25519Signed } from "../crypto.js";
-import { unpack } from "../serialization/msgpack.js";
+import { decodeMsgpack } from "../serialization/decoder.js";
 
 /** Length of the random challenge sent by the server, in bytes. */
 export const CHALLENGE_SIZE = 48;
@@ -17,7 +17,7 @@ export const isValidSignedChallenge = (verifyKey: Uint8Array, answer: Uint8Array
   if (Buffer.compare(payload, challenge) === 0) return true;
   let decoded: unknown;
   try {
-    decoded = unpack(payload);
+    decoded = decodeMsgpack(payload);
   } catch {
     return false;
   }

@@ -1,13 +1,13 @@
-import { Packr, Unpackr, addExtension } from "msgpackr";
+import { Packr, addExtension } from "msgpackr";
 import { DateTime } from "../time.js";
 
 /**
- * Parsec's msgpack conventions (see the protocol README):
+ * Parsec's msgpack conventions (see the protocol README), written here with msgpackr:
  * - ext 1, `fixext 8`: DateTime as a big-endian float64 of seconds since the epoch;
  * - ext 2, `fixext 16`: a UUID-based identifier as its 16 raw bytes ({@link WireUuid});
- * - ext 3: an ApiVersion `[major, revision]` packed as msgpack (decoded to a plain array);
- * - floats written as float64 even when integral ({@link Float64});
- * - maps with string keys decode to plain objects; the smallest encodings are used when writing.
+ * - floats written as float64 even when integral ({@link Float64}), 64-bit integers as integers ({@link WideInt});
+ * - the smallest encodings otherwise.
+ * Reading is `decodeMsgpack` (`decoder.ts`), which also knows ext 3 (ApiVersion) and ext 4 (device-file type).
  */
 
 /** A UUID as carried by msgpack ext 2: 32 lowercase hex digits. */
@@ -35,14 +35,28 @@ export class WideInt {
 /** `n` unchanged when msgpackr writes it as an integer, a {@link WideInt} otherwise. */
 export const wideInt = (n: number): number | WideInt => (n >>> 0 === n || n >> 0 === n ? n : new WideInt(n));
 
-/** Thrown by {@link unpack} when bytes are not one well-formed msgpack value. */
+/**
+ * Why `decodeMsgpack` (`decoder.ts`) refused its input:
+ * - `malformed`: not one msgpack value — truncated, trailing bytes, the reserved byte `0xc1`, a declared length larger
+ *   than the bytes left, a str that is not UTF-8, or a Parsec extension (types 1–4) whose payload is wrong;
+ * - `rejected`: well-formed msgpack that Parsec messages never hold — an extension type other than 1–4, a key
+ *   repeated in one map, or more nesting or elements than the decode limits.
+ */
+export type MsgpackDecodeErrorKind = "malformed" | "rejected";
+
+/** Thrown by `decodeMsgpack` (`decoder.ts`); `message` says what was wrong and where (byte offset). */
 export class MsgpackDecodeError extends Error {
   override readonly name = "MsgpackDecodeError";
+  constructor(
+    message: string,
+    readonly kind: MsgpackDecodeErrorKind = "malformed",
+  ) {
+    super(message);
+  }
 }
 
 const EXT_DATETIME = 1;
 const EXT_UUID = 2;
-const EXT_API_VERSION = 3;
 /** Never written: {@link Float64} writes its own bytes through msgpackr's allocation hook. */
 const EXT_FLOAT64_PLACEHOLDER = 0x7e;
 const EXT_WIDE_INT_PLACEHOLDER = 0x7d;
@@ -61,30 +75,11 @@ const registerExtensions = (): void => {
       out.writeDoubleBE(value.epochSeconds, 0);
       return out;
     },
-    unpack(data: Buffer): DateTime {
-      if (data.length !== 8) throw new MsgpackDecodeError("DateTime extension must hold 8 bytes");
-      const seconds = data.readDoubleBE(0);
-      if (!Number.isFinite(seconds)) throw new MsgpackDecodeError("DateTime extension is not finite");
-      if (Math.abs(seconds) > DateTime.MAX_EPOCH_SECONDS) throw new MsgpackDecodeError("DateTime extension out of range (years 1685 to 2255)");
-      return DateTime.fromEpochSeconds(seconds);
-    },
   });
   addExtension({
     Class: WireUuid,
     type: EXT_UUID,
     pack: (value: WireUuid): Buffer => Buffer.from(value.hex, "hex"),
-    unpack(data: Buffer): WireUuid {
-      if (data.length !== 16) throw new MsgpackDecodeError("UUID extension must hold 16 bytes");
-      return new WireUuid(data.toString("hex"));
-    },
-  });
-  addExtension({
-    type: EXT_API_VERSION,
-    unpack(data: Buffer): unknown {
-      const value = nestedUnpackr.unpack(data) as unknown;
-      if (!Array.isArray(value) || value.length !== 2) throw new MsgpackDecodeError("ApiVersion extension must hold [major, revision]");
-      return value;
-    },
   });
   addExtension({
     Class: Float64,
@@ -94,9 +89,6 @@ const registerExtensions = (): void => {
       target[position] = 0xcb;
       targetView.setFloat64(position + 1, value.value);
       return undefined;
-    },
-    unpack(): never {
-      throw new MsgpackDecodeError(`unsupported msgpack extension type ${EXT_FLOAT64_PLACEHOLDER}`);
     },
   } as never);
   addExtension({
@@ -113,13 +105,8 @@ const registerExtensions = (): void => {
       }
       return undefined;
     },
-    unpack(): never {
-      throw new MsgpackDecodeError(`unsupported msgpack extension type ${EXT_WIDE_INT_PLACEHOLDER}`);
-    },
   } as never);
 };
-
-const nestedUnpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: "number" });
 
 registerExtensions();
 
@@ -130,26 +117,5 @@ const packr = new Packr({
   int64AsType: "number",
 });
 
-const objectUnpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: "number" });
-const mapUnpackr = new Unpackr({ useRecords: false, mapsAsObjects: false, int64AsType: "number" });
-
 /** Encodes `value` with Parsec's conventions (smallest forms; `Map` keeps its keys' own encodings). */
 export const pack = (value: unknown): Buffer => packr.pack(value);
-
-/**
- * Decodes exactly one msgpack value. Maps become plain objects (string keys), or `Map`s with
- * `{ preserveMaps: true }` (needed for UUID- or integer-keyed maps).
- * @throws MsgpackDecodeError when the bytes are truncated, have trailing data or use an unknown extension.
- */
-export const unpack = (bytes: Uint8Array, options?: { preserveMaps?: boolean }): unknown => {
-  const unpackr = options?.preserveMaps ? mapUnpackr : objectUnpackr;
-  let values: unknown[];
-  try {
-    values = unpackr.unpackMultiple(bytes as Buffer) as unknown[];
-  } catch (err) {
-    if (err instanceof MsgpackDecodeError) throw err;
-    throw new MsgpackDecodeError(err instanceof Error ? err.message : String(err));
-  }
-  if (values.length !== 1) throw new MsgpackDecodeError(values.length === 0 ? "empty msgpack payload" : "trailing data after msgpack value");
-  return values[0];
-};
