@@ -25,7 +25,7 @@ import { MemoryEventBus } from "../adapters/events/memory/index.js";
 import { createMemoryPersistence } from "../adapters/persistence/memory/index.js";
 import { createWireEngine } from "../adapters/protocol/engine.js";
 import { CryptoRandom, SystemClock } from "../adapters/system/index.js";
-import { DEFAULT_LIMITS, startUwsServer } from "../adapters/transport/uws/index.js";
+import { DEFAULT_LIMITS, startUwsServer, type TransportLimits } from "../adapters/transport/uws/index.js";
 import type { BackendSettings, BlockStoreSettings, EmailSecurity, EmailSettings } from "./settings.js";
 
 /** A started backend. */
@@ -318,8 +318,13 @@ const postgresStorage = async (
  * @throws DatabaseUnreachableError when the PostgreSQL database cannot be reached at start-up.
  * @throws DatabasePermissionError when the role of the PostgreSQL database lacks privileges on its tables.
  * @throws BlockStoreUnavailableError when an S3 or Swift node of the block store cannot be used (no bucket or container, credentials refused…).
+ * @param deps.limits overrides of the transport's {@link DEFAULT_LIMITS} (frame sizes, handshaking-connection caps,
+ *   queue bounds, memory budget).
  */
-export const startBackend = async (settings: BackendSettings, deps: { logger: Logger; postgres?: PostgresTimeouts }): Promise<RunningBackend> => {
+export const startBackend = async (
+  settings: BackendSettings,
+  deps: { logger: Logger; postgres?: PostgresTimeouts; limits?: Partial<TransportLimits> },
+): Promise<RunningBackend> => {
   const blockStoreRefusal = blockStoreProblem(settings.blockstore, settings.db);
   if (blockStoreRefusal !== null) throw new UnsupportedSettingError(blockStoreRefusal);
 
@@ -358,7 +363,7 @@ export const startBackend = async (settings: BackendSettings, deps: { logger: Lo
     if (email instanceof MockedEmailSender) await email.dispose();
   };
   const server = await startUwsServer(
-    { host: settings.host, port: settings.port, tls: settings.tls, administrationToken: settings.administrationToken, limits: DEFAULT_LIMITS },
+    { host: settings.host, port: settings.port, tls: settings.tls, administrationToken: settings.administrationToken, limits: { ...DEFAULT_LIMITS, ...deps.limits } },
     application,
     engine,
     deps.logger,

@@ -6,6 +6,7 @@ import { decodeHandshakeAnswer } from "../../src/adapters/protocol/handshake.js"
 import { decodeRequest } from "../../src/adapters/protocol/registry.js";
 import { unpackWire } from "../../src/adapters/protocol/wire.js";
 import { pack, WireUuid } from "../../src/domain/serialization/msgpack.js";
+import { DateTime } from "../../src/domain/time.js";
 import { bootstrapOrganization, buildTestApp, login } from "../support/app.js";
 import { newUserCertificates, randomEd25519, signPayload } from "../support/certificates.js";
 import { addUser } from "../support/world.js";
@@ -214,5 +215,65 @@ describe("certificates", () => {
     expect(await create({ ...zoe.certificates, userCertificate: signedByAlice(w, [...zoe.userEntries, ["future_field", "later"]]) })).toEqual({
       status: "ok",
     });
+  });
+});
+
+describe("findings of the decoder's review", () => {
+  /** An ApiVersion (ext 3) wrapped in itself `levels` times: each level decoded to a valid [major, revision] before. */
+  const ext3Chain = (levels: number): RawMsgpack => {
+    let chain = Buffer.from("920102", "hex");
+    for (let i = 0; i < levels; i++)
+      chain = Buffer.concat([chain.length < 256 ? Buffer.from([0xc7, chain.length, 3]) : Buffer.from([0xc8, chain.length >> 8, chain.length & 0xff, 3]), chain]);
+    return new RawMsgpack(chain);
+  };
+
+  it("a certificate holding 3000 nested ext 3 payloads answers invalid_certification (it overflowed the stack and closed the connection with 1011)", async () => {
+    const w = await setup();
+    const realmId = newRealmId();
+    const certificate = signedByAlice(w, [...roleFields(w, realmId, w.alice.userId, "OWNER"), ["future", ext3Chain(3000)]]);
+    expect(await w.send(pack({ cmd: "realm_create", role_certificate: certificate }))).toMatchObject({ status: "invalid_certification" });
+  });
+
+  it("an anonymous organization_bootstrap with such a certificate gets an answer, not a crash (HTTP 500 before)", async () => {
+    const w = await setup();
+    const root = randomEd25519();
+    const certificate = signPayload(root.signingKey, deflateSync(rawMap([["type", "user_certificate"], ["future", ext3Chain(3000)]])));
+    const frame = pack({
+      cmd: "organization_bootstrap",
+      bootstrap_token: "whatever",
+      root_verify_key: root.verifyKey,
+      user_certificate: certificate,
+      device_certificate: certificate,
+      redacted_user_certificate: certificate,
+      redacted_device_certificate: certificate,
+    });
+    const step = await w.engine.anonymous(w.org.organizationId, frame);
+    expect(step.ok).toBe(true);
+    if (step.ok) expect(["invalid_certification", "bad_message", "invalid_data"]).toContain(step.status);
+  });
+
+  it("unauthenticated frames are decoded with tighter limits (1000 elements): a handshake answer or anonymous body beyond them is refused", async () => {
+    const w = await setup();
+    const padding = new RawMsgpack(Buffer.concat([Buffer.from([0xdc, 0x07, 0xd0]), Buffer.alloc(2000, 0xc0)]));
+    const bootstrap = rawMap([["cmd", "organization_bootstrap"], ["padding", padding]]);
+    // Under the default limits the same body fails only on its fields.
+    expect(decodeRequest("anonymous", bootstrap)).not.toMatchObject({ reason: expect.stringContaining("elements") });
+    const step = await w.engine.anonymous(w.org.organizationId, bootstrap);
+    expect(step).toMatchObject({ ok: true, status: "bad_message" });
+    expect(unpackWire((step as { frame: Buffer }).frame)).toMatchObject({ reason: "msgpack message holds more than 1000 elements" });
+    const answer = rawMap([["handshake", "answer"], ["type", "AUTHENTICATED"], ["padding", padding]]);
+    const result = await w.engine.handshake(answer, Buffer.alloc(64), false);
+    expect(unpackWire((result as { frame: Buffer }).frame)).toMatchObject({ result: "bad_protocol", help: expect.stringContaining("more than 1000 elements") });
+  });
+
+  it("two user ids that decode to one (precomposed and decomposed é) in a Map<UserID, …> answer bad_message, not one silently dropped", () => {
+    const frame = rawMap([
+      ["cmd", "realm_start_reencryption_maintenance"],
+      ["realm_id", new WireUuid(newRealmId())],
+      ["encryption_revision", 2],
+      ["timestamp", DateTime.fromEpochSeconds(1_700_000_000)],
+      ["per_participant_message", new RawMsgpack(rawMap([["\u00e9", Buffer.from([1])], ["e\u0301", Buffer.from([2])]]))],
+    ]);
+    expect(decodeRequest("authenticated", frame)).toMatchObject({ kind: "bad_message", reason: expect.stringContaining("duplicate key") });
   });
 });

@@ -139,12 +139,11 @@ describe("decodeMsgpack: every msgpack format", () => {
   it("maps with other keys are Maps in wire order, str keys included (wire shape)", () => {
     const uuid = "00112233445566778899aabbccddeeff";
     expect(decode(`81 d802${uuid} 01`)).toStrictEqual(new Map([[new WireUuid(uuid), 1]]));
-    const mixed = decode("84 a162 c0 a131 01 01 c3 c0 c2") as Map<unknown, unknown>;
+    const mixed = decode("83 a162 c0 a131 01 01 c3") as Map<unknown, unknown>;
     expect([...mixed]).toStrictEqual([
       ["b", null],
       ["1", 1],
       [1, true],
-      [null, false],
     ]);
     const after = decode("83 a17a 01 a130 02 05 03") as Map<unknown, unknown>;
     expect([...after.keys()]).toStrictEqual(["z", "0", 5]);
@@ -224,6 +223,39 @@ describe("decodeMsgpack: refusals", () => {
     expect(failure("82 92 01 02 c0 92 01 02 c0").kind).toBe("rejected");
     // Distinct keys of distinct types stay apart.
     expect(decode("82 01 c0 a131 c0")).toStrictEqual(new Map<unknown, unknown>([[1, null], ["1", null]]));
+  });
+
+  it.each([
+    ["nil", "c0", "nil"],
+    ["a bool", "c3", "a bool"],
+    ["a bin", "c401 61", "a bin"],
+    ["an array", "91 01", "an array"],
+    ["a map", "81 a161 01", "a map"],
+    ["a map with its own toString", "81 a8746f537472696e67 01", "a map"],
+    ["a DateTime", "d701 0000000000000000", "a DateTime"],
+    ["an ApiVersion", "c703 03 920102", "an array"],
+  ])("a map key that is %s (Parsec's keys are str, int or UUID), in both map shapes", (_name, key, described) => {
+    for (const maps of ["wire", "map"] as const) {
+      const err = failure(`82 ${key} 01 ${key} 02`, { maps });
+      expect(err.kind).toBe("rejected");
+      expect(err.message).toContain(`is ${described}`);
+      expect(failure(`81 ${key} 01`, { maps }).kind).toBe("rejected");
+    }
+    // Equal values written two ways can no longer pass as two keys.
+    expect(failure("82 c4016100 c5000161 01").kind).toBe("rejected");
+  });
+
+  it("an ext 3 or ext 4 payload holding another extension is malformed; ext payloads count as a nesting level", () => {
+    // ApiVersion inside ApiVersion, and a chain of 3000 (deep recursion before).
+    expect(failure("c706 03 c70303920102").kind).toBe("malformed");
+    let chain = hex("920102");
+    for (let i = 0; i < 3000; i++) chain = Buffer.concat([chain.length < 256 ? Buffer.from([0xc7, chain.length, 3]) : Buffer.from([0xc8, chain.length >> 8, chain.length & 0xff, 3]), chain]);
+    expect(failure(chain)).toBeInstanceOf(MsgpackDecodeError);
+    expect(failure("c70a 04 c70904a870617373776f7264").kind).toBe("malformed");
+    // At the depth limit, an ext 3 payload is one level too many.
+    const limits = { maxDepth: 2, maxElements: 100 };
+    expect(decode("91 c70303920102", { limits: { ...limits, maxDepth: 3 } })).toStrictEqual([[1, 2]]);
+    expect(failure("91 c70303920102", { limits }).kind).toBe("rejected");
   });
 
   it("nesting deeper than maxDepth (default 32), checked at the header", () => {

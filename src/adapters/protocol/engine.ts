@@ -2,6 +2,7 @@ import type { Application, AuthenticatedSession, HandshakeFailure, InvitedSessio
 import { ballparkOffsets } from "../../domain/certificates/index.js";
 import { CHALLENGE_SIZE, SUPPORTED_API_VERSIONS } from "../../domain/handshake/index.js";
 import type { OrganizationID } from "../../domain/ids.js";
+import type { MsgpackDecodeLimits } from "../../domain/serialization/decoder.js";
 import { ORPHANED_COMMAND_TIMEOUT_MS, type AnonymousStep, type CommandStep, type HandshakeStep, type WireEngine } from "./engine-types.js";
 import { decodeHandshakeAnswer, encodeHandshakeChallenge, encodeHandshakeFailure, encodeHandshakeOk } from "./handshake.js";
 import { EventQueueOverflowError } from "./handlers/events.js";
@@ -19,6 +20,12 @@ const CANCELLABLE: Readonly<Record<"authenticated" | "invited", ReadonlySet<stri
   invited: new Set(["invite_1_claimer_wait_peer"]),
 };
 
+
+/**
+ * msgpack bounds for what unauthenticated peers send (handshake answers, anonymous HTTP bodies): the largest of them,
+ * an `organization_bootstrap` or a `pki_enrollment_submit`, holds a few dozen values at depth 2.
+ */
+export const UNAUTHENTICATED_DECODE_LIMITS: MsgpackDecodeLimits = Object.freeze({ maxDepth: 8, maxElements: 1_000 });
 
 const failure = (outcome: HandshakeFailure): HandshakeStep => ({
   ok: false,
@@ -102,7 +109,7 @@ export const createWireEngine = (app: Application): WireEngine => {
 
     async handshake(frame, challenge, text) {
       if (text) return failure({ kind: "bad_protocol", help: "Expected bytes message in websocket" });
-      const decoded = decodeHandshakeAnswer(frame);
+      const decoded = decodeHandshakeAnswer(frame, UNAUTHENTICATED_DECODE_LIMITS);
       if (decoded.kind !== "ok") return failure({ kind: "bad_protocol", help: `Invalid handshake answer: ${decoded.reason}` });
       const answer = decoded.answer;
       const outcome =
@@ -168,7 +175,7 @@ export const createWireEngine = (app: Application): WireEngine => {
     },
 
     async anonymous(organizationId, frame): Promise<AnonymousStep> {
-      const decoded = decodeRequest("anonymous", frame);
+      const decoded = decodeRequest("anonymous", frame, UNAUTHENTICATED_DECODE_LIMITS);
       if (decoded.kind === "invalid_msg_format" || decoded.kind === "unknown_command") return { ok: false, httpStatus: 415 };
       // Only spontaneous bootstrap lets a request for an unknown organization past the precheck, and only for bootstrapping.
       const mayBeUnknown = app.config.spontaneousOrganizationBootstrap && decoded.kind === "ok" && decoded.cmd !== "organization_bootstrap";

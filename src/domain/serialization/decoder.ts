@@ -15,7 +15,7 @@ const DEVICE_FILE_TYPES: ReadonlySet<string> = new Set(["password", "recovery", 
 
 /**
  * Bounds checked while decoding, before anything is allocated for the counted items.
- * - `maxDepth`: how many arrays and maps may nest (a top-level map is depth 1);
+ * - `maxDepth`: how many arrays, maps and ext 3/4 payloads may nest (a top-level map is depth 1);
  * - `maxElements`: how many msgpack values one message may hold in all — every scalar, str, bin, ext, array and map,
  *   each array element and each map key and value counts once (an ext 3 payload counts its own elements too).
  */
@@ -60,6 +60,15 @@ const EXT_DEVICE_FILE_TYPE = 4;
 const TWO_POW_32 = 0x1_0000_0000;
 /** Strings up to this length are tried as ASCII byte by byte before the general UTF-8 path. */
 const SHORT_STRING = 32;
+
+/** fixarray, array 16, array 32. */
+const isArrayMarker = (b: number): boolean => (b >= 0x90 && b <= 0x9f) || b === 0xdc || b === 0xdd;
+/** fixstr, str 8, str 16, str 32. */
+const isStrMarker = (b: number): boolean => (b >= 0xa0 && b <= 0xbf) || b === 0xd9 || b === 0xda || b === 0xdb;
+
+/** What a refused map key is, for messages (never its whole value). */
+const describeKey = (key: unknown): string =>
+  key === null ? "nil" : Array.isArray(key) ? "an array" : key instanceof Map || (typeof key === "object" && !(key instanceof Uint8Array) && !(key instanceof DateTime) && Object.getPrototypeOf(key) === Object.prototype) ? "a map" : key instanceof Uint8Array ? "a bin" : key instanceof DateTime ? "a DateTime" : typeof key === "boolean" ? "a bool" : "an extension value";
 
 class Reader {
   private pos = 0;
@@ -221,33 +230,30 @@ class Reader {
 
   /**
    * Adds `size` entries to `map`. From {@link wireMap}, `map` already holds the str-keyed entries and `pending` is the
-   * key just read (the input is right after it).
+   * key just read (the input is right after it). Keys are str, numbers or UUIDs (the key types of Parsec's maps:
+   * UserID, Index, VlobID, SequesterServiceID); any other key is refused, so that equal keys are always caught.
    */
   private keyedMap(map: Map<unknown, unknown>, size: number, depth: number, pending?: { key: unknown; keyAt: number }): Map<unknown, unknown> {
-    /** Identities of the keys that are objects (compared by reference in a `Map`). */
-    let objectKeys: Set<string> | undefined;
+    /** The UUID keys seen, by value (a `Map` compares objects by reference). */
+    let uuidKeys: Set<string> | undefined;
     for (let i = 0; i < size; i++) {
       const keyAt = i === 0 && pending ? pending.keyAt : this.pos;
       const key = i === 0 && pending ? pending.key : this.value(depth);
-      if (typeof key === "object" && key !== null) {
-        const identity = this.keyIdentity(key, keyAt);
-        objectKeys ??= new Set();
-        if (objectKeys.has(identity)) this.duplicate(key, keyAt);
-        objectKeys.add(identity);
-      } else if (map.has(key)) this.duplicate(key, keyAt);
+      if (key instanceof WireUuid) {
+        uuidKeys ??= new Set();
+        if (uuidKeys.has(key.hex)) this.duplicate(key, keyAt);
+        uuidKeys.add(key.hex);
+      } else if (typeof key === "string" || typeof key === "number") {
+        if (map.has(key)) this.duplicate(key, keyAt);
+      } else {
+        throw new MsgpackDecodeError(`msgpack map key at byte ${keyAt} is ${describeKey(key)} (Parsec map keys are str, int or UUID)`, "rejected");
+      }
       map.set(key, this.value(depth));
     }
     return map;
   }
 
-  /** Equal for keys Parsec would take as equal: UUIDs and DateTimes by value, other objects by their bytes. */
-  private keyIdentity(key: object, keyAt: number): string {
-    if (key instanceof WireUuid) return `uuid:${key.hex}`;
-    if (key instanceof DateTime) return `datetime:${key.epochMicroseconds}`;
-    return `bytes:${this.buf.toString("hex", keyAt, this.pos)}`;
-  }
-
-  private duplicate(key: unknown, keyAt: number): never {
+  private duplicate(key: string | number | WireUuid, keyAt: number): never {
     const shown = typeof key === "string" ? JSON.stringify(key) : key instanceof WireUuid ? key.hex : String(key);
     throw new MsgpackDecodeError(`duplicate key ${shown.length > 64 ? `${shown.slice(0, 64)}…` : shown} in msgpack map at byte ${keyAt}`, "rejected");
   }
@@ -256,15 +262,10 @@ class Reader {
     const start = this.take(length);
     const buf = this.buf;
     if (length <= SHORT_STRING) {
-      let ascii = "";
       let i = start;
       const end = start + length;
-      for (; i < end; i++) {
-        const c = buf[i]!;
-        if (c >= 0x80) break;
-        ascii += String.fromCharCode(c);
-      }
-      if (i === end) return ascii;
+      while (i < end && buf[i]! < 0x80) i++;
+      if (i === end) return String.fromCharCode.apply(null, buf.subarray(start, end) as unknown as number[]);
     }
     const end = start + length;
     if (!isUtf8(buf.subarray(start, end))) throw new MsgpackDecodeError(`msgpack str at byte ${start} is not UTF-8`);
@@ -291,12 +292,12 @@ class Reader {
         if (length !== 16) throw new MsgpackDecodeError("UUID extension must hold 16 bytes");
         return new WireUuid(this.buf.toString("hex", start, start + 16));
       case EXT_API_VERSION: {
-        const value = this.nested(start, depth);
+        const value = this.nested(start, depth, isArrayMarker, "ApiVersion");
         if (!Array.isArray(value) || value.length !== 2) throw new MsgpackDecodeError("ApiVersion extension must hold [major, revision]");
         return value;
       }
       case EXT_DEVICE_FILE_TYPE: {
-        const value = this.nested(start, depth);
+        const value = this.nested(start, depth, isStrMarker, "device-file type");
         if (typeof value !== "string" || !DEVICE_FILE_TYPES.has(value))
           throw new MsgpackDecodeError("device-file type extension must hold \"password\", \"recovery\" or \"smartcard\"");
         return new WireDeviceFileType(value as WireDeviceFileType["type"]);
@@ -306,14 +307,20 @@ class Reader {
     }
   }
 
-  /** The one msgpack value filling an ext payload `[start, pos)`, under the same limits as the message. */
-  private nested(start: number, depth: number): unknown {
+  /**
+   * The one msgpack value filling an ext payload `[start, pos)`, under the same limits as the message: the payload is
+   * one nesting level deeper, and must start with the marker `expected` accepts (an ext 3 holds an array, an ext 4 a
+   * str), so an extension never holds another one.
+   */
+  private nested(start: number, depth: number, expected: (marker: number) => boolean, what: string): unknown {
     const outerEnd = this.end;
     const after = this.pos;
+    if (start === after) throw new MsgpackDecodeError(`empty extension payload at byte ${start}`);
+    if (!expected(this.buf[start]!)) throw new MsgpackDecodeError(`${what} extension payload at byte ${start} is not ${what === "ApiVersion" ? "an array" : "a str"}`);
+    if (depth >= this.limits.maxDepth) throw new MsgpackDecodeError(`msgpack nesting deeper than ${this.limits.maxDepth}`, "rejected");
     this.end = after;
     this.pos = start;
-    if (start === after) throw new MsgpackDecodeError(`empty extension payload at byte ${start}`);
-    const value = this.value(depth);
+    const value = this.value(depth + 1);
     if (this.pos !== after) throw new MsgpackDecodeError(`trailing data in extension payload at byte ${this.pos}`);
     this.end = outerEnd;
     return value;
@@ -334,10 +341,17 @@ class Reader {
  * @param options.maps `wire` (default) or `map`.
  * @param options.limits nesting and element bounds, {@link DEFAULT_MSGPACK_DECODE_LIMITS} by default.
  * @throws MsgpackDecodeError `malformed` (truncated, trailing data, a length beyond the input, 0xc1, str not UTF-8,
- *         a bad payload of ext 1–4) or `rejected` (another ext type, a duplicate key in a map, a limit exceeded).
+ *         a bad payload of ext 1–4) or `rejected` (another ext type, a duplicate key in a map, a map key that is not a str, number or UUID,
+ *         a limit exceeded). Nothing else escapes: any other failure is wrapped as `malformed`.
  */
 export const decodeMsgpack = (bytes: Uint8Array, options?: MsgpackDecodeOptions): unknown => {
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  return new Reader(buf, view, buf.length, options?.maps !== "map", options?.limits ?? DEFAULT_MSGPACK_DECODE_LIMITS).top();
+  try {
+    return new Reader(buf, view, buf.length, options?.maps !== "map", options?.limits ?? DEFAULT_MSGPACK_DECODE_LIMITS).top();
+  } catch (err) {
+    if (err instanceof MsgpackDecodeError) throw err;
+    // The limits keep recursion shallow; whatever else escapes is still the input's fault, never the server's.
+    throw new MsgpackDecodeError(`undecodable msgpack (${err instanceof Error ? err.message : String(err)})`);
+  }
 };

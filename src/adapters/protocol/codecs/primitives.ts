@@ -226,8 +226,29 @@ export const nullable = <C extends t.Mixed>(codec: C): t.Type<t.TypeOf<C> | null
     (a) => (a === null ? null : codec.encode(a)),
   );
 
-/** Schema `List<T>`. */
-export const list = <C extends t.Mixed>(codec: C): t.ArrayC<C> => t.array(codec, `List<${codec.name}>`);
+/** Schema `List<T>`; validation stops at the first bad element (the only one reported). */
+export const list = <C extends t.Mixed>(codec: C): t.ArrayC<C> => {
+  const whole = t.array(codec, `List<${codec.name}>`);
+  return new t.ArrayType<C, t.TypeOf<C>[], t.OutputOf<C>[], unknown>(
+    whole.name,
+    whole.is,
+    (u, c) => {
+      if (!Array.isArray(u)) return t.failure(u, c);
+      const out: t.TypeOf<C>[] = new Array(u.length);
+      for (let i = 0; i < u.length; i++) {
+        const item: unknown = u[i];
+        const decoded = codec.validate(item, t.appendContext(c, String(i), codec, item));
+        // Stop at the first bad element: only the first error is reported, and collecting one per element made a
+        // 100 000-element list cost a quarter of a second.
+        if (decoded._tag === "Left") return decoded;
+        out[i] = decoded.right;
+      }
+      return t.success(out);
+    },
+    whole.encode,
+    codec,
+  );
+};
 
 const isPlainObject = (u: unknown): u is Record<string, unknown> => {
   if (typeof u !== "object" || u === null || Array.isArray(u)) return false;
@@ -238,7 +259,8 @@ const isPlainObject = (u: unknown): u is Record<string, unknown> => {
 /**
  * Schema `Map<K, V>`: a JS `Map` keyed by the decoded key. Decodes a `Map` (keys keep their own
  * msgpack encoding: ext 2, int…) or a plain object (string keys, e.g. `Map<UserID, Bytes>`);
- * encodes to a `Map` so that `pack` writes each key with its own encoding.
+ * encodes to a `Map` so that `pack` writes each key with its own encoding. Two keys that decode to the same key
+ * (e.g. a UserID in two Unicode normalization forms) fail validation.
  */
 export const map = <K extends t.Mixed, V extends t.Mixed>(
   key: K,
@@ -260,7 +282,13 @@ export const map = <K extends t.Mixed, V extends t.Mixed>(
         const v = value.validate(rawValue, t.appendContext(c, label, value, rawValue));
         if (k._tag === "Left") errors.push(...k.left);
         if (v._tag === "Left") errors.push(...v.left);
-        if (k._tag === "Right" && v._tag === "Right") out.set(k.right, v.right);
+        // Only the first error is reported: stop there rather than validate every other entry.
+        if (errors.length > 0) return t.failures(errors);
+        if (k._tag === "Right" && out.has(k.right)) {
+          // Two wire keys that decode to one key (e.g. a UserID written precomposed and decomposed): refused rather
+          // than keeping one of them silently.
+          errors.push({ value: rawKey, context: t.appendContext(c, label, key, rawKey), message: `duplicate key '${label}' once decoded` });
+        } else if (k._tag === "Right" && v._tag === "Right") out.set(k.right, v.right);
       }
       return errors.length > 0 ? t.failures(errors) : t.success(out);
     },

@@ -3,6 +3,7 @@ import type { Application } from "../../../application/index.js";
 import { SUPPORTED_API_VERSIONS, formatApiVersion, parseApiVersion, settleApiVersion } from "../../../domain/handshake/index.js";
 import { OrganizationID } from "../../../domain/ids.js";
 import { administrationRoutes } from "./administration.js";
+import { IncomingBudget } from "./budget.js";
 import { CloseCode, ConnectionRegistry } from "./connections.js";
 import type { WireEngine } from "../../protocol/engine-types.js";
 import { decodePathSegment, json, serveHttp, type ReadRequest, type Reply } from "./http.js";
@@ -17,10 +18,28 @@ export interface UwsServerOptions {
   readonly port: number;
   readonly tls: { readonly keyFile: string; readonly certFile: string } | null;
   readonly administrationToken: string;
-  readonly limits: WebSocketLimits & {
-    /** Largest HTTP body accepted, in bytes (Parsec: 1 MiB). */
-    readonly maxHttpBodyBytes: number;
-  };
+  readonly limits: TransportLimits;
+}
+
+/**
+ * Every limit of the transport: the `/ws` ones ({@link WebSocketLimits}) and those of HTTP and of the whole server.
+ * The worst case they allow is worked out in the README ("Limits and memory budget").
+ */
+export interface TransportLimits extends WebSocketLimits {
+  /** Largest HTTP body accepted, in bytes (Parsec: 1 MiB); over it, 413 with a JSON message. */
+  readonly maxHttpBodyBytes: number;
+  /**
+   * Largest body of `POST /anonymous/<organization_id>`, in bytes; over it, 413 with a JSON message. The largest
+   * legitimate anonymous requests (`organization_bootstrap` with its four certificates, `pki_enrollment_submit` with
+   * an X.509 certificate) are a few KiB.
+   */
+  readonly maxAnonymousBodyBytes: number;
+  /**
+   * Incoming bytes held by JavaScript at once over every connection, in bytes: WebSocket frames waiting or being
+   * served, handshake answers being checked, HTTP bodies being read. A WebSocket frame that would exceed it closes its
+   * connection with 1013 (try again later); an HTTP body, 503 with a JSON message.
+   */
+  readonly maxBufferedIncomingBytes: number;
 }
 
 /** The server could not bind its address (in use, or not an address of this machine). */
@@ -36,16 +55,40 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-/** Default limits, sized for Parsec traffic (512 KiB blocks, long-lived sessions). */
-export const DEFAULT_LIMITS: UwsServerOptions["limits"] = {
+/**
+ * Default limits, sized for Parsec traffic (512 KiB blocks, long-lived sessions) and so that unauthenticated clients
+ * hold at most about 136 MiB natively (128 handshaking connections × 1.0625 MiB) plus the 256 MiB JavaScript budget.
+ */
+export const DEFAULT_LIMITS: TransportLimits = {
   maxFrameBytes: 1024 * 1024 + 64 * 1024,
+  maxHandshakeFrameBytes: 8 * 1024,
   maxHttpBodyBytes: 1024 * 1024 + 64 * 1024,
+  maxAnonymousBodyBytes: 64 * 1024,
   idleTimeoutSeconds: 120,
-  handshakeTimeoutSeconds: 30,
+  handshakeTimeoutSeconds: 10,
   maxBackpressureBytes: 16 * 1024 * 1024,
+  maxHandshakingConnections: 128,
+  maxHandshakingConnectionsPerAddress: 64,
+  maxQueuedFrames: 64,
+  maxQueuedBytes: 4 * 1024 * 1024,
+  maxBufferedIncomingBytes: 256 * 1024 * 1024,
 };
 
 const CONTENT_TYPE_MSGPACK = "application/msgpack";
+/** What Python's `urllib` sends when none is given; Parsec v2.16.3 reads it as msgpack (clients up to 2.11 sent it). */
+const CONTENT_TYPE_URLLIB_DEFAULT = "application/x-www-form-urlencoded";
+const ANONYMOUS_ROUTE = /^\/anonymous\/([^/]+)$/;
+
+/**
+ * The `Content-Type` rule of `/anonymous/<organization_id>` (both methods): the media type, compared without case and
+ * with its parameters ignored, must be `application/msgpack` (or the legacy urllib default). A missing header is
+ * refused, as Parsec v2.16.3 does; unlike Parsec, parameters such as `; charset=utf-8` are tolerated.
+ */
+const isMsgpackContentType = (value: string | undefined): boolean => {
+  if (value === undefined) return false;
+  const mediaType = value.split(";", 1)[0]!.trim().toLowerCase();
+  return mediaType === CONTENT_TYPE_MSGPACK || mediaType === CONTENT_TYPE_URLLIB_DEFAULT;
+};
 /** uSockets' `LIBUS_LISTEN_EXCLUSIVE_PORT`: no SO_REUSEPORT, so a second server on the same port fails instead of sharing it. */
 const LISTEN_EXCLUSIVE_PORT = 1;
 
@@ -76,9 +119,7 @@ export const startUwsServer = async (
     const method = req.method === "GET" ? "GET" : "POST";
     const precheck = await engine.anonymousPrecheck(id.value, method);
     if (precheck !== null) return { status: precheck, headers: versionHeader };
-    const contentType = req.headers.get("content-type");
-    if (contentType !== undefined && contentType !== CONTENT_TYPE_MSGPACK && contentType !== "application/x-www-form-urlencoded")
-      return { status: 415, headers: versionHeader };
+    if (!isMsgpackContentType(req.headers.get("content-type"))) return { status: 415, headers: versionHeader };
     const replyHeaders = { ...versionHeader, "content-type": CONTENT_TYPE_MSGPACK };
     if (method === "GET") return { status: 200, headers: replyHeaders, body: Buffer.from([0x80]) };
     const step = await engine.anonymous(id.value, req.body);
@@ -90,14 +131,23 @@ export const startUwsServer = async (
   const route = async (req: ReadRequest): Promise<Reply> => {
     const admin = await administration(req);
     if (admin) return admin;
-    const anon = /^\/anonymous\/([^/]+)$/.exec(req.url);
+    const anon = ANONYMOUS_ROUTE.exec(req.url);
     if (anon) return req.method === "POST" || req.method === "GET" ? anonymous(req, anon[1]!) : { status: 405, headers: { allow: "GET, POST" } };
     if (req.url === "/" && req.method === "GET") return { status: 200, headers: { "content-type": "text/html; charset=utf-8" }, body: LANDING_PAGE };
     return json(404, { error: "not_found" });
   };
 
-  app.any("/*", serveHttp(options.limits.maxHttpBodyBytes, route, (err, req) => logger.error({ err, method: req.method, url: req.url }, "HTTP handler failed")));
-  const webSockets = mountWebSocket(app, engine, registry, options.limits, logger);
+  const limits = options.limits;
+  const budget = new IncomingBudget(limits.maxBufferedIncomingBytes);
+  app.any(
+    "/*",
+    serveHttp(
+      { maxBodyBytes: (url) => (ANONYMOUS_ROUTE.test(url) ? limits.maxAnonymousBodyBytes : limits.maxHttpBodyBytes), budget },
+      route,
+      (err, req) => logger.error({ err, method: req.method, url: req.url }, "HTTP handler failed"),
+    ),
+  );
+  const webSockets = mountWebSocket(app, engine, registry, limits, budget, logger);
 
   const listenSocket = await new Promise<unknown>((resolve, reject) => {
     const onListen = (socket: unknown) =>
