@@ -16,8 +16,14 @@ export default defineConfig({
         test: {
           name: "e2e-postgresql",
           include: ["test/e2e/**/*.test.ts"],
-          // Already PostgreSQL-only, or about the process's command line or memory rather than the storage.
-          exclude: ["test/e2e/postgres-*.test.ts", "test/e2e/cli.test.ts", "test/e2e/block-upload-memory.test.ts"],
+          // Already PostgreSQL-only, or about the process's command line, memory or transport limits rather than the storage.
+          exclude: [
+            "test/e2e/postgres-*.test.ts",
+            "test/e2e/cli.test.ts",
+            "test/e2e/block-upload-memory.test.ts",
+            "test/e2e/pre-login-memory.test.ts",
+            "test/e2e/hardening-transport.test.ts",
+          ],
           env: { PARSEC_TEST_STORAGE: "postgresql" },
         },
       },

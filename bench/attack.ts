@@ -26,11 +26,13 @@ import { randomBytes } from "node:crypto";
 import { createWriteStream, mkdirSync, readFileSync } from "node:fs";
 import { connect as tcpConnect, type Socket } from "node:net";
 import { parseArgs } from "node:util";
+import { Worker } from "node:worker_threads";
+import type { VictimBatch, VictimOptions } from "./attack-victim.js";
 import { unpackWire } from "../src/adapters/protocol/index.js";
 import { pack } from "../src/domain/serialization/msgpack.js";
 import { DateTime } from "../src/domain/time.js";
 import { bootstrapMaterial } from "../test/support/app.js";
-import { admin, anonymous, connectAuthenticated, connectChallenged, expectSession, type ParsecSession } from "../test/support/client.js";
+import { admin, anonymous, connectChallenged } from "../test/support/client.js";
 import { freePort } from "../test/e2e/helpers.js";
 
 const { values } = parseArgs({
@@ -149,38 +151,35 @@ const waitForPort = async (port: number, deadline: number): Promise<void> => {
 // The victim
 
 /**
- * Pings continuously on one authenticated session (a ping unanswered after 10 s is a failure: the session is closed
- * and logged in again); latencies, failed pings included, are collected per phase.
+ * The victim: a worker thread (`bench/attack-victim.ts`) logged in on one authenticated session, pinging
+ * continuously with its own event loop, so that its latencies are the server's and not this process's; its
+ * latencies, failed pings included, are collected per phase.
  */
 class Victim {
   private samples: number[] = [];
   private failures = 0;
-  private running = true;
-  private readonly loop: Promise<void>;
   lost: string | null = null;
-  constructor(private session: ParsecSession<"authenticated">, private readonly reconnect: () => Promise<ParsecSession<"authenticated">>) {
-    this.loop = this.run();
-  }
-  private async run(): Promise<void> {
-    while (this.running) {
-      const t0 = performance.now();
-      try {
-        await Promise.race([this.session.ping("victim"), sleep(10_000).then(() => Promise.reject(new Error("ping timeout (10 s)")))]);
-        this.samples.push(performance.now() - t0);
-        await sleep(5);
-      } catch (err) {
-        // A ping that timed out or failed counts with the time it took, so that the maximum shows the stall.
-        this.samples.push(performance.now() - t0);
-        this.failures++;
-        this.lost = err instanceof Error ? err.message : String(err);
-        try {
-          await this.session.close();
-          this.session = await this.reconnect();
-        } catch {
-          await sleep(500);
-        }
-      }
-    }
+  private readonly worker: Worker;
+  private readonly stopped: Promise<void>;
+  /** Resolves once the worker is logged in. */
+  readonly ready: Promise<void>;
+  constructor(options: VictimOptions) {
+    const bootstrap = `import("tsx/esm/api").then(({ register }) => { register(); return import(${JSON.stringify(new URL("./attack-victim.ts", import.meta.url).href)}); })`;
+    this.worker = new Worker(bootstrap, { eval: true, workerData: options });
+    let ready!: () => void;
+    let fail!: (err: Error) => void;
+    this.ready = new Promise<void>((resolve, reject) => ((ready = resolve), (fail = reject)));
+    let stopped!: () => void;
+    this.stopped = new Promise<void>((resolve) => (stopped = resolve));
+    this.worker.on("message", (message: VictimBatch | "ready" | "stopped") => {
+      if (message === "ready") return ready();
+      if (message === "stopped") return stopped();
+      this.samples.push(...message.latenciesMs);
+      this.failures += message.failures;
+      if (message.lost) this.lost = message.lost;
+    });
+    this.worker.once("error", (err) => fail(err));
+    this.worker.once("exit", () => stopped());
   }
   /** The figures since the last call, and a new window. */
   take(): { pings: number; p50Ms: number; p99Ms: number; maxMs: number; failures: number } {
@@ -191,9 +190,9 @@ class Victim {
     return figures;
   }
   async stop(): Promise<void> {
-    this.running = false;
-    await this.loop;
-    await this.session.close();
+    this.worker.postMessage("stop");
+    await Promise.race([this.stopped, sleep(12_000)]);
+    await this.worker.terminate();
   }
 }
 
@@ -441,19 +440,14 @@ const main = async (): Promise<void> => {
       redacted_device_certificate: r.redactedDeviceCertificate,
     });
     if (boot.reply?.["status"] !== "ok") throw new Error(`bootstrap failed: ${JSON.stringify(boot.reply)}`);
-    const login = async () =>
-      expectSession(
-        await connectAuthenticated({
-          url: `ws://${HOST}:${port}/ws`,
-          organizationId,
-          deviceId: material.deviceId,
-          signingKey: material.deviceKey.signingKey,
-          rootVerifyKey: material.rootKey.verifyKey,
-        }),
-      );
-    const session = await login();
-    await session.ping("warm-up");
-    victim = new Victim(session, login);
+    victim = new Victim({
+      url: `ws://${HOST}:${port}/ws`,
+      organizationId,
+      deviceId: material.deviceId,
+      signingKey: material.deviceKey.signingKey,
+      rootVerifyKey: material.rootKey.verifyKey,
+    });
+    await victim.ready;
     const emptyMaps = emptyMapsBody();
     const distinctKeys = distinctKeysBody();
     console.error(`[attack] server on ${url} (pid ${pid ?? "unknown"}), N=${N}, M=${M}; bodies ${emptyMaps.length} and ${distinctKeys.length} bytes`);

@@ -73,7 +73,7 @@ export const createBootstrappedOrganization = async (server: TestServer, f: Pars
 
 /** Connection options of alice (fixture keys) to `organizationId` on `server`. */
 export const aliceOptions = (
-  server: TestServer,
+  server: Pick<TestServer, "wsUrl">,
   f: ParsecFixtures,
   organizationId: string,
   overrides: Partial<AuthenticatedConnectOptions> = {},
