@@ -26,13 +26,12 @@ import { randomBytes } from "node:crypto";
 import { createWriteStream, mkdirSync, readFileSync } from "node:fs";
 import { connect as tcpConnect, type Socket } from "node:net";
 import { parseArgs } from "node:util";
+import { bootstrapBenchOrganization } from "./organization.js";
 import { Worker } from "node:worker_threads";
 import type { VictimBatch, VictimOptions } from "./attack-victim.js";
 import { unpackWire } from "../src/adapters/protocol/index.js";
 import { pack } from "../src/domain/serialization/msgpack.js";
-import { DateTime } from "../src/domain/time.js";
-import { bootstrapMaterial } from "../test/support/app.js";
-import { admin, anonymous, connectChallenged } from "../test/support/client.js";
+import { connectChallenged } from "../test/support/client.js";
 import { freePort } from "../test/e2e/helpers.js";
 
 const { values } = parseArgs({
@@ -427,19 +426,7 @@ const main = async (): Promise<void> => {
   try {
     await waitForPort(port, Date.now() + 30_000);
     const url = `http://${HOST}:${port}`;
-    const organizationId = `AttackOrg${Date.now().toString(36)}`;
-    const bootstrapToken = await admin(url, values.token).bootstrapToken(organizationId);
-    const material = bootstrapMaterial(DateTime.fromEpochMilliseconds(Date.now()));
-    const r = material.request;
-    const boot = await anonymous(url, organizationId, "organization_bootstrap", {
-      bootstrap_token: bootstrapToken,
-      root_verify_key: r.rootVerifyKey,
-      user_certificate: r.userCertificate,
-      device_certificate: r.deviceCertificate,
-      redacted_user_certificate: r.redactedUserCertificate,
-      redacted_device_certificate: r.redactedDeviceCertificate,
-    });
-    if (boot.reply?.["status"] !== "ok") throw new Error(`bootstrap failed: ${JSON.stringify(boot.reply)}`);
+    const { organizationId, material } = await bootstrapBenchOrganization(url, values.token, "AttackOrg");
     victim = new Victim({
       url: `ws://${HOST}:${port}/ws`,
       organizationId,

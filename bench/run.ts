@@ -22,12 +22,13 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { connect as tcpConnect } from "node:net";
 import { parseArgs } from "node:util";
+import { bootstrapBenchOrganization } from "./organization.js";
 import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { WireUuid, pack } from "../src/domain/serialization/msgpack.js";
 import { DateTime } from "../src/domain/time.js";
-import { admin, anonymous, connectAuthenticated, expectSession, type AuthenticatedConnectOptions, type ParsecSession } from "../test/support/client.js";
+import { connectAuthenticated, expectSession, type AuthenticatedConnectOptions, type ParsecSession } from "../test/support/client.js";
 import { deviceCreateFields, newDevice } from "../test/e2e/users-invitations-helpers.js";
 import { bootstrapMaterial } from "../test/support/app.js";
 import { freePort } from "../test/e2e/helpers.js";
@@ -276,19 +277,7 @@ const main = async (): Promise<void> => {
   try {
     await waitForPort(port, Date.now() + 20_000);
     const url = `http://127.0.0.1:${port}`;
-    const organizationId = `BenchOrg${Date.now().toString(36)}`;
-    const bootstrapToken = await admin(url, TOKEN).bootstrapToken(organizationId);
-    const material = bootstrapMaterial(DateTime.fromEpochMilliseconds(Date.now()));
-    const r = material.request;
-    const boot = await anonymous(url, organizationId, "organization_bootstrap", {
-      bootstrap_token: bootstrapToken,
-      root_verify_key: r.rootVerifyKey,
-      user_certificate: r.userCertificate,
-      device_certificate: r.deviceCertificate,
-      redacted_user_certificate: r.redactedUserCertificate,
-      redacted_device_certificate: r.redactedDeviceCertificate,
-    });
-    if (boot.reply?.["status"] !== "ok") throw new Error(`bootstrap failed: ${JSON.stringify(boot.reply)}`);
+    const { organizationId, material } = await bootstrapBenchOrganization(url, TOKEN, "BenchOrg");
 
     const options: AuthenticatedConnectOptions = {
       url: `ws://127.0.0.1:${port}/ws`,
